@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { type Config, loadConfig } from '../lambdas/shared/config';
+import { startEmbeddedPostgres } from '../lambdas/shared/db/embedded';
+import type { LakeStore } from '../lambdas/shared/lake/lake-store';
+import { openLake } from '../lambdas/shared/lake/open-lake';
+import { JsonLogger, type Log } from '../lambdas/shared/logger';
+
+/** What a CLI command works on: the two databases, the lake, a logger. */
+export interface Environment {
+  readonly config: Config;
+  readonly sourceUrl: string;
+  readonly warehouseUrl: string;
+  readonly lake: LakeStore;
+  readonly log: Log;
+  /** True when the databases are the embedded PostgreSQL. */
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the configuration: given URLs are used as they are; unset database URLs start the
+ * embedded PostgreSQL (data in `<TOTES_HOME>/pg`, reused across runs) with the databases
+ * `totesys` and `warehouse`; an unset `LAKE_URL` is the folder `<TOTES_HOME>/lake`.
+ */
+export async function openEnvironment(options: { verbose?: boolean } = {}): Promise<Environment> {
+  const config = loadConfig();
+  const log = new JsonLogger({ level: options.verbose ? 'debug' : 'warn' });
+  const needsEmbedded = config.totesysUrl === undefined || config.warehouseUrl === undefined;
+  const server = needsEmbedded ? await startEmbeddedPostgres(join(config.home, 'pg'), { log }) : undefined;
+  if (server && config.totesysUrl === undefined) await server.ensureDatabase('totesys');
+  if (server && config.warehouseUrl === undefined) await server.ensureDatabase('warehouse');
+  const lake = await openLake(config.lakeUrl, { region: config.awsRegion, endpoint: config.s3Endpoint });
+  return {
+    config,
+    sourceUrl: config.totesysUrl ?? server?.url('totesys') ?? '',
+    warehouseUrl: config.warehouseUrl ?? server?.url('warehouse') ?? '',
+    lake,
+    log,
+    embedded: server !== undefined,
+    close: async () => {
+      await server?.stop();
+    },
+  };
+}

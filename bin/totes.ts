@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { TotesError } from '../lambdas/shared/errors';
+import { redact } from '../lambdas/shared/redact';
+import { commands } from './commands';
+
+/** Exit codes (documented in the README): 0 ok, 1 failure, 2 usage/config, 3 verify mismatch, 4 lease held. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, mismatch: 3, busy: 4 } as const;
+
+const program = new Command()
+  .name('totes')
+  .description('totesys lake: capture totesys changes into an S3 data lake and a PostgreSQL warehouse')
+  .option('-v, --verbose', 'log debug detail as JSON lines on stderr')
+  .showHelpAfterError();
+
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`totes: ${redact(message)}\n`);
+  const code = error instanceof TotesError && 'exitCode' in error ? Number(error.exitCode) : EXIT.failure;
+  process.exitCode = Number.isInteger(code) ? code : EXIT.failure;
+});

@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+/** Version tag of a stored object (S3 ETag, or a content hash for the local lake). */
+export type ObjectVersion = string;
+
+/** Condition for {@link LakeStore.putIf}: create only, or replace only a known version. */
+export type PutCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: ObjectVersion };
+
+/**
+ * Where the lake lives: an S3 bucket/prefix or a local folder. Keys are `/`-separated,
+ * relative to the lake root (e.g. `raw/sales_order/ingest_date=2024-11-15/<run>.jsonl.gz`).
+ *
+ * Every write is atomic: a reader sees the whole old object or the whole new one, never a
+ * part (S3 PUT semantics; temp file + rename locally), so a crash mid-write leaves no
+ * half-written data behind.
+ */
+export interface LakeStore {
+  /** `file:///abs/path` or `s3://bucket/prefix`, for messages. */
+  readonly url: string;
+  /** Writes an object whole, replacing any object with that key. */
+  put(key: string, body: Buffer | string | Readable): Promise<void>;
+  /**
+   * Writes an object only if the condition holds (compare-and-swap for state and pointer
+   * objects). Returns the new version; throws `PreconditionFailedError` when it does not.
+   */
+  putIf(key: string, body: Buffer | string, condition: PutCondition): Promise<ObjectVersion>;
+  /** The object's bytes and version, or `undefined` when there is no such object. */
+  get(key: string): Promise<{ body: Buffer; version: ObjectVersion } | undefined>;
+  /** Copies an object to a local file (for DuckDB to read). */
+  download(key: string, localPath: string): Promise<void>;
+  /** Writes a local file as an object (multipart for large files on S3). */
+  upload(localPath: string, key: string): Promise<void>;
+  /** Every key under `prefix`, in lexicographic order, across all pages. */
+  list(prefix: string): AsyncIterable<string>;
+  /** Deletes an object (scratch objects only; data objects are never deleted). */
+  delete(key: string): Promise<void>;
+  /**
+   * The object's path on the local file system when the lake is a local folder, so DuckDB
+   * can read and write it in place; `undefined` for remote stores.
+   */
+  localPath(key: string): string | undefined;
+}

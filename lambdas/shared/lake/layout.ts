@@ -1,0 +1,48 @@
+/**
+ * Where everything lives in the lake. One module, so the stages, the catalog and the tests
+ * agree on the layout (DESIGN §2).
+ */
+
+/** `raw/<table>/ingest_date=YYYY-MM-DD/<run_id>.jsonl.gz`: one immutable object per table per run. */
+export const rawKey = (table: string, ingestDate: string, runId: string): string =>
+  `raw/${table}/ingest_date=${ingestDate}/${runId}.jsonl.gz`;
+
+/** `curated/<fact>/dt=YYYY-MM-DD/<batch>-<n>.parquet`. */
+export const factKey = (table: string, dt: string, batchId: string, n: number): string =>
+  `curated/${table}/dt=${dt}/${batchId}-${n}.parquet`;
+
+/** Folder of one complete dimension snapshot: `curated/<dim>/snapshot=<batch>/`. */
+export const dimensionSnapshotPrefix = (table: string, batchId: string): string =>
+  `curated/${table}/snapshot=${batchId}/`;
+
+/** `quarantine/<table>/<batch>.jsonl`: rows the transform rejected, each with its reason. */
+export const quarantineKey = (table: string, batchId: string): string =>
+  `quarantine/${table}/${batchId}.jsonl`;
+
+/** Ingest state: cursors, key sets and the sequence of committed ingest runs. */
+export const INGEST_STATE_KEY = 'state/ingest.json';
+/** Transform state: which ingest runs are transformed, the current snapshots. */
+export const TRANSFORM_STATE_KEY = 'state/transform.json';
+/** The pipeline lease: at most one run at a time. */
+export const LEASE_KEY = 'state/lease.json';
+
+/** Manifest of committed ingest run number `seq` (what it wrote, for the transform). */
+export const ingestManifestKey = (seq: number): string => `state/ingest-runs/${pad(seq)}.json`;
+/** Manifest of committed transform batch number `seq` (what it wrote, for the load). */
+export const transformManifestKey = (seq: number): string => `state/transform-batches/${pad(seq)}.json`;
+/** Known primary keys of a source table after a run (delete detection, c/u ops). */
+export const keySetKey = (table: string, runId: string): string => `state/keys/${table}/${runId}.bin.gz`;
+
+const pad = (n: number): string => String(n).padStart(10, '0');
+
+/**
+ * A new run id: sortable by time, unique across processes.
+ * @example newRunId(new Date('2024-11-15T14:40:10.188Z')) // '20241115T144010188Z-3f9a1c'
+ */
+export function newRunId(now: Date, random = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  const suffix = Math.floor(random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
+  return `${stamp}-${suffix}`;
+}

@@ -1,0 +1,17 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../../lambdas/shared/db/embedded';
+
+/**
+ * Starts one real PostgreSQL for the whole test run; each test file creates its own
+ * databases on it (see `test/support/pg.ts`). Its URL reaches the workers through the env.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEST_PG_URL) return;
+  const dataDir = mkdtempSync(join(tmpdir(), 'totes-test-pg-'));
+  const port = 55000 + Math.floor(Math.random() * 2000);
+  const server = await startEmbeddedPostgres(dataDir, { port });
+  process.env.TEST_PG_URL = server.url('postgres');
+  (globalThis as { __TOTES_PG__?: unknown }).__TOTES_PG__ = server;
+}
