@@ -1,0 +1,309 @@
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { Client } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
+import type { TotesError } from '../shared/errors';
+import type { LakeStore } from '../shared/lake/lake-store';
+import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../shared/lake/layout';
+import type { IngestManifest, RawObject } from '../shared/lake/manifests';
+import type { Log } from '../shared/logger';
+import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../shared/schema';
+import { allKeysCopySql, changedRowsSql, TIMESTAMP_FORMAT } from './capture-sql';
+import { IngestError } from './errors';
+import { commitIngestState, type IngestState, readIngestState, type TableState } from './ingest-state';
+import { KeySet } from './key-set';
+import { inspectSource, type TableShape } from './source-drift';
+
+/** What the ingest stage needs: a source connection, the lake, a logger and a clock. */
+export interface IngestDeps {
+  /** A connection to `totesys`; a read-only role is enough. */
+  readonly source: Client;
+  readonly lake: LakeStore;
+  readonly log: Log;
+  readonly clock?: () => Date;
+  /** Restrict the run to these source tables. @default every table */
+  readonly tables?: readonly string[];
+  /** Rows fetched per round trip. @default 10000 */
+  readonly fetchRows?: number;
+}
+
+/** What one table's capture found. */
+export interface TableIngestResult {
+  readonly table: string;
+  /** Rows written to the raw object (changes plus tombstones). */
+  readonly rows: number;
+  readonly ops: Readonly<Record<ChangeOp, number>>;
+  /** The raw object written, if there were changes. */
+  readonly key?: string;
+  /** Source columns the schema does not know (kept in raw). */
+  readonly extraColumns: readonly string[];
+  /** Why this table was skipped (the other tables went on). */
+  readonly error?: TotesError;
+}
+
+/** The outcome of one ingest run. */
+export interface IngestResult {
+  readonly runId: string;
+  /** Number of the committed run (unchanged when nothing changed). */
+  readonly seq: number;
+  /** True when at least one table had changes (a new manifest was committed). */
+  readonly changed: boolean;
+  readonly extractedAt: string;
+  readonly tables: readonly TableIngestResult[];
+}
+
+// The horizon comparison is modulo 2^32; past 2^31 transactions it would be wrong, so the
+// run falls back to reading everything (a re-delivery, deduplicated downstream).
+const WRAPAROUND_MARGIN = 2n ** 31n - 10_000_000n;
+
+/**
+ * Captures every change in `totesys` since the previous run into the raw zone and commits
+ * the new position. Changes are found by row `xmin` (every insert and update, whether or
+ * not `last_updated` moved) and deletes by reconciling primary keys; all tables are read in
+ * one consistent snapshot. Raw objects and key sets are written first, the manifest next,
+ * and the state object last (atomically), so a crash at any point loses nothing: the next
+ * run re-reads from the old position.
+ */
+export async function ingest(deps: IngestDeps): Promise<IngestResult> {
+  const { source, lake, log } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const tables = (deps.tables ?? sourceTables.map((t) => t.name)).map(sourceTable);
+  const { state, version } = await readIngestState(lake);
+  const runId = newRunId(clock());
+
+  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const snapshot = await readSnapshot(source);
+    const since = captureMode(state.horizon, snapshot.next, log);
+    const shapes = await inspectSource(source);
+    const results: TableIngestResult[] = [];
+    const tableStates: Record<string, TableState> = { ...state.tables };
+    for (const table of tables) {
+      const shape = shapes.get(table.name) as TableShape;
+      if (shape.drift) {
+        log.error('source table skipped', { table: table.name, runId, error: shape.drift });
+        results.push({
+          table: table.name,
+          rows: 0,
+          ops: noOps(),
+          extraColumns: shape.extraColumns,
+          error: shape.drift,
+        });
+        continue;
+      }
+      if (shape.extraColumns.length > 0) {
+        log.warn('source table has columns the schema does not know; kept in raw', {
+          table: table.name,
+          columns: shape.extraColumns,
+        });
+      }
+      const capture = await captureTable({
+        ...deps,
+        table,
+        runId,
+        extractedAt: snapshot.extractedAt,
+        since,
+        extraColumns: shape.extraColumns,
+        previous: state.tables[table.name],
+        fetchRows: deps.fetchRows ?? 10_000,
+      });
+      results.push(capture.result);
+      tableStates[table.name] = capture.state;
+      log.info('table captured', {
+        table: table.name,
+        runId,
+        rows: capture.result.rows,
+        ops: capture.result.ops,
+      });
+    }
+
+    const objects: RawObject[] = results.flatMap((r) =>
+      r.key ? [{ table: r.table, key: r.key, rows: r.rows, ops: r.ops }] : [],
+    );
+    const seq = objects.length > 0 ? state.seq + 1 : state.seq;
+    if (objects.length > 0) {
+      const manifest: IngestManifest = { seq, runId, extractedAt: snapshot.extractedAt, objects };
+      await lake.put(ingestManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
+    }
+    const next: IngestState = {
+      version: 1,
+      seq,
+      lastRunId: runId,
+      lastReadAt: snapshot.extractedAt,
+      horizon: snapshot.horizon,
+      tables: tableStates,
+    };
+    await commitIngestState(lake, next, version);
+    return { runId, seq, changed: objects.length > 0, extractedAt: snapshot.extractedAt, tables: results };
+  } finally {
+    await source.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+interface Snapshot {
+  /** Oldest transaction still running (xid8): the next run's horizon. */
+  readonly horizon: string;
+  /** Next transaction id to be assigned (xid8). */
+  readonly next: string;
+  /** The snapshot's time, UTC. */
+  readonly extractedAt: string;
+}
+
+async function readSnapshot(source: Client): Promise<Snapshot> {
+  const { rows } = await source.query<{ horizon: string; next: string; extracted_at: string }>(
+    `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon,
+            pg_snapshot_xmax(pg_current_snapshot())::text AS next,
+            to_char(now() AT TIME ZONE 'UTC', $1) AS extracted_at`,
+    [TIMESTAMP_FORMAT],
+  );
+  const row = rows[0];
+  if (!row) throw new IngestError('the source returned no snapshot information');
+  return { horizon: row.horizon, next: row.next, extractedAt: row.extracted_at };
+}
+
+type Since = { readonly mode: 'all' } | { readonly mode: 'horizon'; readonly xid: string };
+
+/** Reads from the saved horizon, or everything on the first run or after xid wraparound. */
+function captureMode(horizon: string | undefined, next: string, log: Log): Since {
+  if (horizon === undefined) return { mode: 'all' };
+  if (BigInt(next) - BigInt(horizon) >= WRAPAROUND_MARGIN) {
+    log.warn('more than 2^31 transactions since the last read: reading every row again (re-delivery)', {
+      horizon,
+      next,
+    });
+    return { mode: 'all' };
+  }
+  // age() works on 32-bit xids: the low half of the 64-bit xid8.
+  return { mode: 'horizon', xid: (BigInt(horizon) % 2n ** 32n).toString() };
+}
+
+interface CaptureInput extends IngestDeps {
+  readonly table: SourceTableDef;
+  readonly runId: string;
+  readonly extractedAt: string;
+  readonly since: Since;
+  readonly extraColumns: readonly string[];
+  readonly previous: TableState | undefined;
+  readonly fetchRows: number;
+}
+
+/** Captures one table: changed rows and tombstones into one raw object, and its new state. */
+async function captureTable(input: CaptureInput): Promise<{ result: TableIngestResult; state: TableState }> {
+  const { table, lake, runId, extractedAt, previous } = input;
+  const known = previous?.keysKey ? await loadKeySet(lake, previous.keysKey, table.name) : KeySet.empty();
+  const current = KeySet.fromSorted(await readAllKeys(input.source, table));
+  const deleted = known.minus(current);
+
+  const ops = noOps();
+  let highWater = previous?.highWater;
+  const meta = (op: ChangeOp) => `{"_op":"${op}","_run_id":"${runId}","_extracted_at":"${extractedAt}",`;
+  const frame = (row: unknown[]): string => {
+    const [pk, doc, lastUpdated, extra] = row as [number, string, string, string | undefined];
+    const op: ChangeOp = known.has(pk) ? 'u' : 'c';
+    ops[op]++;
+    if (highWater === undefined || lastUpdated > highWater) highWater = lastUpdated;
+    const extras = extra && extra !== '{}' ? `,${extra.slice(1, -1)}` : '';
+    return `${meta(op)}${doc.slice(1, -1)}${extras}}\n`;
+  };
+
+  const rows = changedRows(input);
+  const first = await rows.next();
+  let key: string | undefined;
+  if (!first.done || deleted.length > 0) {
+    key = rawKey(table.name, extractedAt.slice(0, 10), runId);
+    const pk = JSON.stringify(table.primaryKey);
+    async function* lines(): AsyncGenerator<string> {
+      if (!first.done) yield first.value.map(frame).join('');
+      for await (const batch of rows) yield batch.map(frame).join('');
+      for (const id of deleted) {
+        ops.d++;
+        yield `${meta('d')}${pk}:${id}}\n`;
+      }
+    }
+    await lake.put(key, Readable.from(lines()).pipe(createGzip({ level: 1 })));
+  } else {
+    await rows.return(undefined);
+  }
+
+  const keysChanged = !current.equals(known) || previous?.keysKey === undefined;
+  const keysKey = keysChanged ? keySetKey(table.name, runId) : previous?.keysKey;
+  if (keysChanged && keysKey) await lake.put(keysKey, current.encode());
+
+  const rowsWritten = ops.c + ops.u + ops.d;
+  return {
+    result: {
+      table: table.name,
+      rows: rowsWritten,
+      ops,
+      extraColumns: input.extraColumns,
+      ...(key ? { key } : {}),
+    },
+    state: {
+      ...(keysKey ? { keysKey } : {}),
+      rowCount: current.size,
+      ...(highWater ? { highWater } : {}),
+      ...(key
+        ? { lastChangeAt: extractedAt }
+        : previous?.lastChangeAt
+          ? { lastChangeAt: previous.lastChangeAt }
+          : {}),
+      ...(input.extraColumns.length > 0 ? { extraColumns: input.extraColumns } : {}),
+    },
+  };
+}
+
+/** The changed rows of a table, in batches, through a server-side cursor (bounded memory). */
+async function* changedRows(input: CaptureInput): AsyncGenerator<unknown[][]> {
+  const { table, since, extraColumns } = input;
+  const withExtras = extraColumns.length > 0;
+  const sql = changedRowsSql(table, { since: since.mode, withExtras });
+  const params: unknown[] = [
+    ...(since.mode === 'horizon' ? [since.xid] : []),
+    ...(withExtras ? [table.columns.map((c) => c.name)] : []),
+  ];
+  const cursor = input.source.query(new Cursor(sql, params, { rowMode: 'array' }));
+  try {
+    for (;;) {
+      const batch = (await cursor.read(input.fetchRows)) as unknown[][];
+      if (batch.length === 0) return;
+      yield batch;
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Every primary key of the table, ascending, streamed with COPY. */
+async function readAllKeys(source: Client, table: SourceTableDef): Promise<Int32Array> {
+  const stream = source.query(copyTo(allKeysCopySql(table)));
+  let keys = new Int32Array(1024);
+  let count = 0;
+  let partial = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const lines = (partial + chunk.toString('latin1')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (count === keys.length) {
+        const grown = new Int32Array(keys.length * 2);
+        grown.set(keys);
+        keys = grown;
+      }
+      keys[count++] = Number(line);
+    }
+  }
+  return keys.slice(0, count);
+}
+
+async function loadKeySet(lake: LakeStore, key: string, table: string): Promise<KeySet> {
+  const object = await lake.get(key);
+  if (!object) {
+    throw new IngestError(
+      `the key set ${key} of ${table} is missing from ${lake.url}; the lake state is damaged — restore the object or reset the ingest state`,
+      { context: { table, key } },
+    );
+  }
+  return KeySet.decode(object.body);
+}
+
+const noOps = (): Record<ChangeOp, number> => ({ c: 0, u: 0, d: 0 });
