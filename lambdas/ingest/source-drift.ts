@@ -8,6 +8,8 @@ export interface TableShape {
   readonly extraColumns: readonly string[];
   /** Why the table cannot be ingested (a schema column missing or retyped, the table gone). */
   readonly drift?: SourceDriftError;
+  /** True when the table does not exist at all. */
+  readonly missing?: boolean;
 }
 
 // information_schema.columns.data_type values each logical type may have in totesys
@@ -46,6 +48,7 @@ function compare(table: SourceTableDef, actual: Map<string, string>): TableShape
   if (actual.size === 0) {
     return {
       extraColumns: [],
+      missing: true,
       drift: new SourceDriftError(
         `source table ${table.name} does not exist (or the role cannot see it); grant SELECT on it or check TOTESYS_URL`,
         { context: { table: table.name } },
