@@ -1,0 +1,277 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { LakeStore } from '../shared/lake/lake-store';
+import {
+  type CuratedObject,
+  committedTransformSeq,
+  readTransformManifest,
+  type TransformManifest,
+} from '../shared/lake/manifests';
+import type { Log } from '../shared/logger';
+import { type WarehouseTableDef, warehouseTables } from '../shared/schema';
+import { BatchLoadError, LoadError } from './errors';
+import { appendFactSql, copySql, createStagingSql, parquetToCsvSql, upsertDimensionSql } from './load-sql';
+
+/**
+ * Advisory lock key held by a loader for the whole of one batch transaction ('totesld' in
+ * ASCII): a second loader waits, then sees the batch in the ledger and moves on.
+ */
+export const LOAD_LOCK_KEY = 0x746f7465736c64n;
+
+/** Collaborators of {@link load}. */
+export interface LoadDeps {
+  /** Connected warehouse client, migrated (see `migrate`); not in a transaction. */
+  readonly warehouse: Client;
+  readonly lake: LakeStore;
+  readonly log: Log;
+  /** Scratch folder for downloaded Parquet (remote lakes) and the CSV fed to COPY. */
+  readonly workDir: string;
+  /** Apply at most this many batches (the rest wait for the next call). @default unlimited */
+  readonly maxBatches?: number;
+}
+
+/** One transform batch applied to the warehouse. */
+export interface LoadedBatch {
+  readonly seq: number;
+  readonly batchId: string;
+  /** Rows written per table: dimension rows inserted or changed, fact versions appended. */
+  readonly rows: Readonly<Record<string, number>>;
+}
+
+/** What {@link load} did. */
+export interface LoadResult {
+  /** Batches this call applied, in order (empty when the warehouse was up to date). */
+  readonly batches: readonly LoadedBatch[];
+  /** Rows written per table, summed over {@link batches}. */
+  readonly rows: Readonly<Record<string, number>>;
+  /** The last batch in the warehouse's ledger after this call. */
+  readonly lastLoadedSeq: number;
+  /** The lake's committed transform batch when this call started. */
+  readonly committedSeq: number;
+}
+
+/**
+ * Applies every committed, not yet loaded transform batch to the warehouse, in `seq` order.
+ * Each batch is one transaction: dimension snapshots are upserted (dimensions first, so the
+ * facts' foreign keys hold), fact versions appended, and the batch's `etl.load_log` row
+ * inserted. So a batch is in the warehouse exactly once: a reload finds it in the ledger and
+ * does nothing, a failure leaves neither rows nor ledger entry, and concurrent loaders
+ * serialise on an advisory lock.
+ *
+ * Bulk path only: DuckDB reads the Parquet and writes CSV, streamed into `COPY FROM STDIN`
+ * into TEMP staging tables, from which set-based statements fill the star schema.
+ *
+ * @example
+ * await migrate({ warehouse, log });
+ * const result = await load({ warehouse, lake, log, workDir: '/tmp' });
+ * // result.rows → { dim_design: 3, fact_sales_order: 150, … }
+ */
+export async function load(deps: LoadDeps): Promise<LoadResult> {
+  const committedSeq = await committedTransformSeq(deps.lake);
+  const maxBatches = deps.maxBatches ?? Number.POSITIVE_INFINITY;
+  const batches: LoadedBatch[] = [];
+  const duck = await DuckDBInstance.create(':memory:');
+  const duckdb = await duck.connect();
+  try {
+    let lastLoadedSeq = await loadedSeq(deps.warehouse);
+    while (batches.length < maxBatches) {
+      const loaded = await loadNextBatch(deps, duckdb, committedSeq);
+      if (loaded.batch) batches.push(loaded.batch);
+      lastLoadedSeq = loaded.lastLoadedSeq;
+      if (!loaded.batch) break;
+    }
+    return { batches, rows: sumRows(batches), lastLoadedSeq, committedSeq };
+  } finally {
+    duckdb.closeSync();
+    duck.closeSync();
+  }
+}
+
+/** The last transform batch recorded in the warehouse ledger (0 when none). */
+export async function loadedSeq(warehouse: Client): Promise<number> {
+  const { rows } = await warehouse.query<{ seq: number }>(
+    'SELECT coalesce(max(batch_seq), 0)::integer AS seq FROM etl.load_log',
+  );
+  return rows[0]?.seq ?? 0;
+}
+
+/**
+ * In one transaction under the load lock: finds the next batch the ledger lacks and applies
+ * it. Returns no batch when the warehouse is up to date with `committedSeq`.
+ */
+async function loadNextBatch(
+  deps: LoadDeps,
+  duckdb: DuckDBConnection,
+  committedSeq: number,
+): Promise<{ batch?: LoadedBatch; lastLoadedSeq: number }> {
+  const { warehouse } = deps;
+  await warehouse.query('BEGIN');
+  let seq: number | undefined;
+  try {
+    await warehouse.query('SELECT pg_advisory_xact_lock($1)', [LOAD_LOCK_KEY.toString()]);
+    const last = await loadedSeq(warehouse);
+    if (last > committedSeq) throw aheadOfLake(last, committedSeq, deps.lake.url);
+    if (last === committedSeq) {
+      await warehouse.query('COMMIT');
+      return { lastLoadedSeq: last };
+    }
+    seq = last + 1;
+    const manifest = await readManifest(deps.lake, seq);
+    const rows = await applyBatch(deps, duckdb, manifest);
+    await warehouse.query('INSERT INTO etl.load_log (batch_seq, batch_id, row_counts) VALUES ($1, $2, $3)', [
+      manifest.seq,
+      manifest.batchId,
+      JSON.stringify(rows),
+    ]);
+    await warehouse.query('COMMIT');
+    deps.log.info('loaded transform batch', { seq, batchId: manifest.batchId, rows });
+    return { batch: { seq, batchId: manifest.batchId, rows }, lastLoadedSeq: seq };
+  } catch (error) {
+    await warehouse.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof LoadError || seq === undefined) throw error;
+    throw new BatchLoadError(
+      `transform batch ${seq} could not be loaded and was rolled back (the warehouse is unchanged): ${messageOf(error)}. Fix the cause and run the load again; it resumes at this batch.`,
+      { cause: error, context: { batchSeq: seq } },
+    );
+  }
+}
+
+const aheadOfLake = (last: number, committed: number, lakeUrl: string): LoadError =>
+  new LoadError(
+    `the warehouse has loaded transform batch ${last} but the lake ${lakeUrl} has only committed ${committed}. WAREHOUSE_URL and LAKE_URL probably belong to different environments.`,
+    { context: { batchSeq: last } },
+  );
+
+async function readManifest(lake: LakeStore, seq: number): Promise<TransformManifest> {
+  try {
+    return await readTransformManifest(lake, seq);
+  } catch (error) {
+    throw new BatchLoadError(
+      `transform batch ${seq} is committed but its manifest cannot be read from ${lake.url}: ${messageOf(error)}. Check the lake; the load resumes at this batch.`,
+      { cause: error, context: { batchSeq: seq } },
+    );
+  }
+}
+
+/** Stages and applies every table of one batch; returns the rows written per table. */
+async function applyBatch(
+  deps: LoadDeps,
+  duckdb: DuckDBConnection,
+  manifest: TransformManifest,
+): Promise<Record<string, number>> {
+  checkTables(manifest);
+  await mkdir(deps.workDir, { recursive: true });
+  const scratch = await mkdtemp(join(deps.workDir, `load-${manifest.seq}-`));
+  try {
+    const rows: Record<string, number> = {};
+    // Dimensions before facts: the facts' foreign keys must find this batch's new members.
+    for (const table of warehouseTables) {
+      const objects = (table.kind === 'dimension' ? manifest.dimensions : manifest.facts).filter(
+        (o) => o.table === table.name,
+      );
+      if (objects.length === 0) continue;
+      rows[table.name] = await applyTable(deps, duckdb, manifest, table, objects, scratch);
+    }
+    return rows;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function checkTables(manifest: TransformManifest): void {
+  const known = new Map(warehouseTables.map((t) => [t.name, t.kind]));
+  const wrong = [
+    ...manifest.dimensions.filter((o) => known.get(o.table) !== 'dimension'),
+    ...manifest.facts.filter((o) => known.get(o.table) !== 'fact'),
+  ];
+  if (wrong[0]) {
+    throw new BatchLoadError(
+      `transform batch ${manifest.seq} lists ${wrong[0].key} under table "${wrong[0].table}", which is not a ${manifest.dimensions.includes(wrong[0]) ? 'dimension' : 'fact'} of the schema module. The transform and load disagree on the schema: deploy them together.`,
+      { context: { batchSeq: manifest.seq, table: wrong[0].table, key: wrong[0].key } },
+    );
+  }
+}
+
+/** Parquet → CSV (DuckDB) → COPY into staging → upsert or append. Returns rows written. */
+async function applyTable(
+  deps: LoadDeps,
+  duckdb: DuckDBConnection,
+  manifest: TransformManifest,
+  table: WarehouseTableDef,
+  objects: readonly CuratedObject[],
+  scratch: string,
+): Promise<number> {
+  const context = { batchSeq: manifest.seq, table: table.name };
+  const paths = await localFiles(deps.lake, objects, scratch);
+  const csv = join(scratch, `${table.name}.csv`);
+  try {
+    await duckdb.run(parquetToCsvSql(table, paths, csv));
+  } catch (error) {
+    throw new BatchLoadError(
+      `cannot read the Parquet of ${table.name} in transform batch ${manifest.seq}: ${messageOf(error)}. The files do not match the curated contract; check the transform.`,
+      { cause: error, context },
+    );
+  }
+  const { warehouse } = deps;
+  await warehouse.query(createStagingSql(table));
+  const copied = await copyCsv(warehouse, copySql(table), csv).catch((error: unknown) => {
+    throw new BatchLoadError(
+      `cannot stage ${table.name} of transform batch ${manifest.seq}: ${messageOf(error)}. A value does not fit its warehouse type; check the transform.`,
+      { cause: error, context },
+    );
+  });
+  const expected = objects.reduce((sum, o) => sum + o.rows, 0);
+  if (copied !== expected) {
+    throw new BatchLoadError(
+      `transform batch ${manifest.seq} says ${table.name} has ${expected} rows but its Parquet holds ${copied}. The batch is incomplete or corrupt; check the lake.`,
+      { context },
+    );
+  }
+  const sql = table.kind === 'dimension' ? upsertDimensionSql(table) : appendFactSql(table);
+  try {
+    return (await warehouse.query(sql)).rowCount ?? 0;
+  } catch (error) {
+    throw new BatchLoadError(
+      `transform batch ${manifest.seq} violates a constraint of ${table.name}: ${messageOf(error)}. The batch was rolled back; fix the curated data (or the transform) and load again.`,
+      { cause: error, context },
+    );
+  }
+}
+
+/** Local paths of the objects: in place for a local lake, downloaded into `scratch` otherwise. */
+async function localFiles(
+  lake: LakeStore,
+  objects: readonly CuratedObject[],
+  scratch: string,
+): Promise<string[]> {
+  return Promise.all(
+    objects.map(async (o, i) => {
+      const local = lake.localPath(o.key);
+      if (local !== undefined) return local;
+      const target = join(scratch, 'download', o.table, `${i}.parquet`);
+      await lake.download(o.key, target);
+      return target;
+    }),
+  );
+}
+
+async function copyCsv(warehouse: Client, sql: string, csvPath: string): Promise<number> {
+  const copy = warehouse.query(copyFrom(sql));
+  await pipeline(createReadStream(csvPath), copy);
+  return copy.rowCount;
+}
+
+function sumRows(batches: readonly LoadedBatch[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const batch of batches) {
+    for (const [table, n] of Object.entries(batch.rows)) total[table] = (total[table] ?? 0) + n;
+  }
+  return total;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

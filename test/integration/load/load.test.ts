@@ -1,0 +1,354 @@
+import { Client } from 'pg';
+import { BatchLoadError } from '../../../lambdas/load/errors';
+import { load } from '../../../lambdas/load/load';
+import { migrate } from '../../../lambdas/load/migrate';
+import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
+import { silentLog } from '../../../lambdas/shared/logger';
+import {
+  baseDimensions,
+  CuratedLakeFixture,
+  dateRow,
+  payment,
+  purchaseOrder,
+  salesOrder,
+} from '../../support/curated-fixtures';
+import { createTestDatabase } from '../../support/pg';
+
+describe('load', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let warehouse: Client;
+  let fixture: CuratedLakeFixture;
+
+  const run = (options: { client?: Client; lake?: LakeStore; maxBatches?: number } = {}) =>
+    load({
+      warehouse: options.client ?? warehouse,
+      lake: options.lake ?? fixture.lake,
+      log: silentLog,
+      workDir: fixture.workDir,
+      ...(options.maxBatches === undefined ? {} : { maxBatches: options.maxBatches }),
+    });
+
+  const query = async <T extends object>(sql: string): Promise<T[]> => (await warehouse.query<T>(sql)).rows;
+  const count = async (table: string): Promise<number> =>
+    (await query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]?.n ?? -1;
+
+  beforeEach(async () => {
+    db = await createTestDatabase('load');
+    warehouse = new Client({ connectionString: db.url });
+    await warehouse.connect();
+    await migrate({ warehouse, log: silentLog });
+    fixture = await CuratedLakeFixture.create();
+  });
+
+  afterEach(async () => {
+    await warehouse.end();
+    await db.drop();
+    await fixture.cleanup();
+  });
+
+  it('does nothing before the first committed batch', async () => {
+    const result = await run();
+    expect(result).toEqual({ batches: [], rows: {}, lastLoadedSeq: 0, committedSeq: 0 });
+  });
+
+  it('loads the dimensions and facts of a batch and records it in the ledger', async () => {
+    const manifest = await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      facts: {
+        fact_sales_order: [salesOrder(), salesOrder({ sales_order_id: 2, created_date: '2024-11-15' })],
+        fact_purchase_order: [purchaseOrder()],
+        fact_payment: [payment()],
+      },
+    });
+    const result = await run();
+    expect(result.batches).toHaveLength(1);
+    expect(result.rows).toMatchObject({
+      dim_date: 4,
+      dim_staff: 1,
+      dim_design: 1,
+      fact_sales_order: 2,
+      fact_purchase_order: 1,
+      fact_payment: 1,
+    });
+    expect(await count('fact_sales_order')).toBe(2);
+    expect(await count('dim_date')).toBe(4);
+    const ledger = await query<{ batch_seq: number; batch_id: string; row_counts: Record<string, number> }>(
+      'SELECT batch_seq, batch_id, row_counts FROM etl.load_log',
+    );
+    expect(ledger).toEqual([
+      {
+        batch_seq: 1,
+        batch_id: manifest.batchId,
+        row_counts: expect.objectContaining({ fact_sales_order: 2 }),
+      },
+    ]);
+  });
+
+  it('is a no-op when loaded again', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    await run();
+    const again = await run();
+    expect(again.batches).toEqual([]);
+    expect(again.lastLoadedSeq).toBe(1);
+    expect(await count('fact_sales_order')).toBe(1);
+    expect(await count('etl.load_log')).toBe(1);
+  });
+
+  it('applies two batches in order, and only committed ones', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder({ sales_order_id: 2 })] } });
+    await fixture.writeBatch({
+      facts: { fact_sales_order: [salesOrder({ sales_order_id: 3 })] },
+      commit: false,
+    });
+    const result = await run();
+    expect(result.batches.map((b) => b.seq)).toEqual([1, 2]);
+    expect(result.lastLoadedSeq).toBe(2);
+    const ids = await query<{ sales_order_id: number }>(
+      'SELECT sales_order_id FROM fact_sales_order ORDER BY sales_record_id',
+    );
+    expect(ids.map((r) => r.sales_order_id)).toEqual([1, 2]);
+  });
+
+  it('applies at most maxBatches per call and resumes at the next', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder({ sales_order_id: 2 })] } });
+    expect((await run({ maxBatches: 1 })).batches.map((b) => b.seq)).toEqual([1]);
+    expect((await run({ maxBatches: 1 })).batches.map((b) => b.seq)).toEqual([2]);
+  });
+
+  it('updates a dimension row whose values changed and leaves unchanged rows alone', async () => {
+    const dims = baseDimensions();
+    await fixture.writeBatch({ dimensions: dims });
+    await run();
+    const design = { design_id: 1, design_name: 'Granite', file_location: '/opt', file_name: 'granite.json' };
+    const newDesign = { design_id: 2, design_name: 'Steel', file_location: '/usr', file_name: 'steel.json' };
+    await fixture.writeBatch({
+      dimensions: { dim_design: [design, newDesign], dim_staff: dims.dim_staff ?? [] },
+    });
+    const result = await run();
+    expect(result.rows).toEqual({ dim_design: 2, dim_staff: 0 });
+    expect(await query('SELECT * FROM dim_design ORDER BY design_id')).toEqual([design, newDesign]);
+  });
+
+  it('appends fact history: the current view shows the latest version and drops deleted rows', async () => {
+    await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      facts: { fact_sales_order: [salesOrder(), salesOrder({ sales_order_id: 2 })] },
+    });
+    await fixture.writeBatch({
+      facts: {
+        fact_sales_order: [
+          salesOrder({
+            units_sold: 10,
+            last_updated_date: '2024-11-15',
+            observed_at: '2024-11-15 09:00:00.000',
+          }),
+          salesOrder({ sales_order_id: 2, is_deleted: true, observed_at: '2024-11-15 09:00:00.000' }),
+        ],
+      },
+    });
+    await run();
+    const history = await query<{ sales_order_id: number; units_sold: number; is_deleted: boolean }>(
+      'SELECT sales_order_id, units_sold, is_deleted FROM fact_sales_order ORDER BY sales_order_id, sales_record_id',
+    );
+    expect(history).toEqual([
+      { sales_order_id: 1, units_sold: 42972, is_deleted: false },
+      { sales_order_id: 1, units_sold: 10, is_deleted: false },
+      { sales_order_id: 2, units_sold: 42972, is_deleted: false },
+      { sales_order_id: 2, units_sold: 42972, is_deleted: true },
+    ]);
+    const current = await query<{ sales_order_id: number; units_sold: number; design_name: string }>(
+      'SELECT sales_order_id, units_sold, design_name FROM v_sales_current',
+    );
+    expect(current).toEqual([{ sales_order_id: 1, units_sold: 10, design_name: 'Wooden' }]);
+  });
+
+  it('serves current views for purchases and payments too', async () => {
+    await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      facts: {
+        fact_purchase_order: [
+          purchaseOrder(),
+          purchaseOrder({ item_quantity: 5, observed_at: '2024-11-04 00:00:00' }),
+        ],
+        fact_payment: [payment(), payment({ paid: true, observed_at: '2024-11-04 00:00:00' })],
+      },
+    });
+    await run();
+    expect(
+      await query('SELECT purchase_order_id, item_quantity, staff_name FROM v_purchases_current'),
+    ).toEqual([{ purchase_order_id: 1, item_quantity: 5, staff_name: 'Jeremie Franey' }]);
+    expect(await query('SELECT payment_id, paid, payment_type_name FROM v_payments_current')).toEqual([
+      { payment_id: 1, paid: true, payment_type_name: 'SALES_RECEIPT' },
+    ]);
+  });
+
+  it('keeps money, dates, times and timestamps exact', async () => {
+    const dims = baseDimensions();
+    await fixture.writeBatch({
+      dimensions: {
+        ...dims,
+        dim_date: [...(dims.dim_date ?? []), dateRow('2023-01-01'), dateRow('2029-12-31')],
+      },
+      facts: {
+        fact_sales_order: [
+          salesOrder({
+            unit_price: '99999999.99',
+            created_date: '2023-01-01',
+            created_time: '23:59:59.999',
+            last_updated_date: '2029-12-31',
+            last_updated_time: '00:00:00.001',
+            observed_at: '2024-02-29 12:34:56.789',
+          }),
+          salesOrder({ sales_order_id: 2, unit_price: '0.01', created_time: '00:00:00.000' }),
+        ],
+      },
+    });
+    await run();
+    const rows = await query(
+      `SELECT unit_price::text, created_date::text, created_time::text, last_updated_date::text,
+              last_updated_time::text, observed_at::text, agreed_payment_date::text
+         FROM fact_sales_order ORDER BY sales_order_id`,
+    );
+    expect(rows).toEqual([
+      {
+        unit_price: '99999999.99',
+        created_date: '2023-01-01',
+        created_time: '23:59:59.999',
+        last_updated_date: '2029-12-31',
+        last_updated_time: '00:00:00.001',
+        observed_at: '2024-02-29 12:34:56.789',
+        agreed_payment_date: '2024-11-20',
+      },
+      {
+        unit_price: '0.01',
+        created_date: '2024-11-03',
+        created_time: '00:00:00',
+        last_updated_date: '2024-11-03',
+        last_updated_time: '14:20:52.186',
+        observed_at: '2024-11-03 14:25:00',
+        agreed_payment_date: '2024-11-20',
+      },
+    ]);
+    expect(await query(`SELECT * FROM dim_date WHERE date_id = '2029-12-31'`)).toEqual([
+      expect.objectContaining({
+        year: 2029,
+        month: 12,
+        day: 31,
+        day_of_week: 1,
+        day_name: 'Monday',
+        quarter: 4,
+      }),
+    ]);
+  });
+
+  it('tells an empty string from a null in dimension text', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions() });
+    await run();
+    expect(
+      await query(
+        'SELECT counterparty_legal_district, counterparty_legal_address_line_2 FROM dim_counterparty',
+      ),
+    ).toEqual([{ counterparty_legal_district: '', counterparty_legal_address_line_2: 'Axel Freeway' }]);
+    expect(await query('SELECT address_line_2 FROM dim_location')).toEqual([{ address_line_2: null }]);
+  });
+
+  it('rolls the whole batch back when a row violates a constraint, leaving the ledger unchanged', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    await run();
+    await fixture.writeBatch({
+      dimensions: {
+        dim_design: [{ design_id: 1, design_name: 'Changed', file_location: '/x', file_name: 'x' }],
+      },
+      facts: {
+        fact_sales_order: [
+          salesOrder({ sales_order_id: 5 }),
+          salesOrder({ sales_order_id: 6, counterparty_id: 999 }),
+        ],
+      },
+    });
+    const error = await run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchLoadError);
+    expect((error as BatchLoadError).message).toMatch(/batch 2 violates a constraint of fact_sales_order/);
+    expect((error as BatchLoadError).context).toMatchObject({ batchSeq: 2, table: 'fact_sales_order' });
+    expect(await query('SELECT design_name FROM dim_design')).toEqual([{ design_name: 'Wooden' }]);
+    expect(await count('fact_sales_order')).toBe(1);
+    expect(await query('SELECT batch_seq FROM etl.load_log')).toEqual([{ batch_seq: 1 }]);
+  });
+
+  it('rejects a null in a NOT NULL column and names the table', async () => {
+    await fixture.writeBatch({
+      dimensions: {
+        ...baseDimensions(),
+        dim_currency: [{ currency_id: 1, currency_code: null, currency_name: null }],
+      },
+    });
+    await expect(run()).rejects.toThrow(/dim_currency/);
+    expect(await count('etl.load_log')).toBe(0);
+    expect(await count('dim_date')).toBe(0);
+  });
+
+  it('applies each batch once when loaders run concurrently', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    for (let id = 2; id <= 4; id++) {
+      await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder({ sales_order_id: id })] } });
+    }
+    const others = await Promise.all(
+      [1, 2].map(async () => {
+        const c = new Client({ connectionString: db.url });
+        await c.connect();
+        return c;
+      }),
+    );
+    try {
+      const results = await Promise.all([run(), ...others.map((client) => run({ client }))]);
+      const seqs = results.flatMap((r) => r.batches.map((b) => b.seq)).sort();
+      expect(seqs).toEqual([1, 2, 3, 4]);
+      expect(await count('fact_sales_order')).toBe(4);
+      expect(await count('etl.load_log')).toBe(4);
+    } finally {
+      await Promise.all(others.map((c) => c.end()));
+    }
+  });
+
+  it('downloads the Parquet to the work folder when the lake is remote', async () => {
+    const local = fixture.lake;
+    const remote: LakeStore = {
+      url: 's3://remote/lake',
+      put: (k, b) => local.put(k, b),
+      putIf: (k, b, c) => local.putIf(k, b, c),
+      get: (k) => local.get(k),
+      download: (k, p) => local.download(k, p),
+      upload: (p, k) => local.upload(p, k),
+      list: (prefix) => local.list(prefix),
+      delete: (k) => local.delete(k),
+      localPath: () => undefined,
+    };
+    const download = jest.spyOn(remote, 'download');
+    await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      facts: {
+        fact_sales_order: [salesOrder(), salesOrder({ sales_order_id: 2, created_date: '2024-11-15' })],
+      },
+    });
+    const result = await run({ lake: remote });
+    expect(result.rows).toMatchObject({ fact_sales_order: 2, dim_date: 4 });
+    expect(download).toHaveBeenCalledTimes(10);
+    expect(download.mock.calls.every(([, path]) => path.startsWith(fixture.workDir))).toBe(true);
+  });
+
+  it('refuses a warehouse that is ahead of the lake', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions() });
+    await run();
+    const other = await CuratedLakeFixture.create();
+    try {
+      await expect(run({ lake: other.lake })).rejects.toThrow(
+        /has loaded transform batch 1 but the lake .* has only committed 0/,
+      );
+      expect(await count('etl.load_log')).toBe(1);
+    } finally {
+      await other.cleanup();
+    }
+  });
+});
