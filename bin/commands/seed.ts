@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { connectPg } from '../../lambdas/shared/db/connect';
 import { createSourceSchema, type SeedProgress, seedFromSnapshot } from '../../lambdas/shared/source/seed';
 import { openEnvironment } from '../environment';
@@ -29,10 +29,10 @@ Examples:
   totes seed --reset --from ../shared/totesys-data/aranparrish-2024-05-21
   totes seed --upsert --from ../shared/totesys-data/aidan-mooney-2024-11-15/jsonl`,
     )
-    .action(async (options: SeedOptions) => {
-      if (!options.from) throw new InvalidArgumentError('say what to load: --from <dir>');
-      if (options.reset && options.upsert)
-        throw new InvalidArgumentError('--reset and --upsert exclude each other');
+    .action(async (options: SeedOptions, command: Command) => {
+      const usage = (message: string) => command.error(`totes seed: ${message}`, { exitCode: 2 });
+      if (!options.from) return usage('say what to load: --from <dir>');
+      if (options.reset && options.upsert) return usage('--reset and --upsert exclude each other');
       const env = await openEnvironment(program.opts());
       const source = await connectPg(env.sourceUrl, 'source');
       const bar = progressBar();
