@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,16 +47,61 @@ export class LocalLakeStore implements LakeStore {
   }
 
   async putIf(key: string, body: Buffer | string, condition: PutCondition): Promise<ObjectVersion> {
-    // Check-then-rename is not atomic across processes; the pipeline lease serialises the
-    // writers of state objects, and this check still catches a stale reader's write.
-    const current = await this.get(key);
-    if ('ifNoneMatch' in condition ? current !== undefined : current?.version !== condition.ifMatch) {
-      throw new PreconditionFailedError(`${key} changed since it was read; another run may be active`, {
+    const target = this.localPath(key);
+    await mkdir(dirname(target), { recursive: true });
+    const conflict = () =>
+      new PreconditionFailedError(`${key} changed since it was read; another run may be active`, {
         context: { key },
       });
+    if ('ifNoneMatch' in condition) {
+      // link() fails if the target exists: an atomic create-if-absent across processes.
+      const tmp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+      await writeFile(tmp, body);
+      try {
+        await link(tmp, target);
+      } catch (error) {
+        if (hasCode(error, 'EEXIST')) throw conflict();
+        throw error;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      return versionOf(Buffer.from(body));
     }
-    await this.put(key, body);
-    return versionOf(Buffer.from(body));
+    return this.withLock(target, async () => {
+      const current = await this.get(key);
+      if (current?.version !== condition.ifMatch) throw conflict();
+      await this.put(key, body);
+      return versionOf(Buffer.from(body));
+    });
+  }
+
+  /**
+   * Runs `work` holding an exclusive lock file beside `target` (O_EXCL create), so a
+   * compare-and-swap is atomic across processes. A lock left by a crashed process is broken
+   * after {@link STALE_LOCK_MS}.
+   */
+  private async withLock<T>(target: string, work: () => Promise<T>): Promise<T> {
+    const lock = `${target}${TEMP_MARK}lock`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.close();
+        break;
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw error;
+        const age = await stat(lock).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
+        else await new Promise((r) => setTimeout(r, Math.min(50, 2 ** attempt)));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   async get(key: string): Promise<{ body: Buffer; version: ObjectVersion } | undefined> {
@@ -108,5 +164,10 @@ export class LocalLakeStore implements LakeStore {
 
 const versionOf = (body: Buffer): string => createHash('sha256').update(body).digest('hex').slice(0, 32);
 
-const isNotFound = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+const hasCode = (error: unknown, code: string): boolean =>
+  typeof error === 'object' && error !== null && 'code' in error && error.code === code;
+
+const isNotFound = (error: unknown): boolean => hasCode(error, 'ENOENT');
+
+/** A compare-and-swap holds its lock for milliseconds; one older than this was left by a crash. */
+const STALE_LOCK_MS = 30_000;
