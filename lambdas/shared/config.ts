@@ -9,6 +9,11 @@ export interface Config {
   readonly warehouseUrl: string | undefined;
   /** `file:///abs/path` or `s3://bucket/prefix`. */
   readonly lakeUrl: string;
+  /**
+   * Where the raw zone (`raw/…` keys) lives when it is apart from the rest of the lake (on AWS:
+   * its own bucket); same forms as `lakeUrl`. `undefined` = the raw zone is inside `lakeUrl`.
+   */
+  readonly rawLakeUrl?: string | undefined;
   readonly awsRegion: string | undefined;
   /** Endpoint of an S3-compatible store (MinIO, a local test server). */
   readonly s3Endpoint: string | undefined;
@@ -30,7 +35,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   return {
     totesysUrl: postgresUrl(env, 'TOTESYS_URL'),
     warehouseUrl: postgresUrl(env, 'WAREHOUSE_URL'),
-    lakeUrl: lakeUrl(env, home),
+    lakeUrl: lakeUrl(env, 'LAKE_URL') ?? `file://${resolve(home, 'lake')}`,
+    rawLakeUrl: lakeUrl(env, 'RAW_LAKE_URL'),
     awsRegion: nonEmpty(env, 'AWS_REGION'),
     s3Endpoint: httpUrl(env, 'S3_ENDPOINT'),
     home,
@@ -69,21 +75,22 @@ function postgresUrl(env: Env, name: string): string | undefined {
   return value;
 }
 
-function lakeUrl(env: Env, home: string): string {
-  const value = nonEmpty(env, 'LAKE_URL');
-  if (value === undefined) return `file://${resolve(home, 'lake')}`;
+/** A validated lake URL from the variable `name`, normalised without a trailing slash. */
+function lakeUrl(env: Env, name: string): string | undefined {
+  const value = nonEmpty(env, name);
+  if (value === undefined) return undefined;
   if (value.startsWith('file://')) {
     const path = decodeURIComponent(value.slice('file://'.length));
     if (!isAbsolute(path)) {
-      throw new ConfigError(`LAKE_URL must be an absolute file URL such as file:///var/lake (got ${value})`, {
-        context: { variable: 'LAKE_URL' },
+      throw new ConfigError(`${name} must be an absolute file URL such as file:///var/lake (got ${value})`, {
+        context: { variable: name },
       });
     }
     return `file://${path.replace(/\/+$/, '')}`;
   }
   if (/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(value)) return value.replace(/\/+$/, '');
-  throw new ConfigError(`LAKE_URL must be file:///absolute/path or s3://bucket/prefix (got ${value})`, {
-    context: { variable: 'LAKE_URL' },
+  throw new ConfigError(`${name} must be file:///absolute/path or s3://bucket/prefix (got ${value})`, {
+    context: { variable: name },
   });
 }
 
