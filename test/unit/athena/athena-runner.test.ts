@@ -1,9 +1,12 @@
 import {
   AthenaClient,
   GetQueryExecutionCommand,
+  type GetQueryExecutionOutput,
   GetQueryResultsCommand,
   type GetQueryResultsOutput,
   InvalidRequestException,
+  type QueryExecutionState,
+  type QueryExecutionStatus,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
@@ -38,7 +41,10 @@ function runner(options: Partial<AthenaRunnerOptions> = {}) {
   return { instance, clock };
 }
 
-const state = (State: string, extra: Record<string, unknown> = {}) => ({
+const state = (
+  State: QueryExecutionState,
+  extra: Omit<QueryExecutionStatus, 'State'> = {},
+): GetQueryExecutionOutput => ({
   QueryExecution: { QueryExecutionId: 'q-1', StatementType: 'DML', Status: { State, ...extra } },
 });
 
