@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '../lambdas/shared/config';
 import { startEmbeddedPostgres } from '../lambdas/shared/db/embedded';
 import type { LakeStore } from '../lambdas/shared/lake/lake-store';
-import { openLake } from '../lambdas/shared/lake/open-lake';
+import { openConfiguredLake } from '../lambdas/shared/lake/open-lake';
 import { JsonLogger, type Log } from '../lambdas/shared/logger';
 
 /** What a CLI command works on: the two databases, the lake, a logger. */
@@ -29,7 +29,7 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
   const server = needsEmbedded ? await startEmbeddedPostgres(join(config.home, 'pg'), { log }) : undefined;
   if (server && config.totesysUrl === undefined) await server.ensureDatabase('totesys');
   if (server && config.warehouseUrl === undefined) await server.ensureDatabase('warehouse');
-  const lake = await openLake(config.lakeUrl, { region: config.awsRegion, endpoint: config.s3Endpoint });
+  const lake = await openConfiguredLake(config);
   return {
     config,
     sourceUrl: config.totesysUrl ?? server?.url('totesys') ?? '',
