@@ -1,8 +1,10 @@
 import { join } from 'node:path';
+import type { Catalog } from '../lambdas/shared/catalog';
 import { type Config, loadConfig } from '../lambdas/shared/config';
 import { startEmbeddedPostgres } from '../lambdas/shared/db/embedded';
 import type { LakeStore } from '../lambdas/shared/lake/lake-store';
 import { openConfiguredLake } from '../lambdas/shared/lake/open-lake';
+import { LocalCatalog } from '../lambdas/shared/local-catalog';
 import { JsonLogger, type Log } from '../lambdas/shared/logger';
 
 /** What a CLI command works on: the two databases, the lake, a logger. */
@@ -11,6 +13,8 @@ export interface Environment {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly lake: LakeStore;
+  /** Where dimension snapshots are published: pointer objects in the lake. */
+  readonly catalog: Catalog;
   readonly log: Log;
   /** True when the databases are the embedded PostgreSQL. */
   readonly embedded: boolean;
@@ -35,6 +39,7 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
     sourceUrl: config.totesysUrl ?? server?.url('totesys') ?? '',
     warehouseUrl: config.warehouseUrl ?? server?.url('warehouse') ?? '',
     lake,
+    catalog: new LocalCatalog(lake),
     log,
     embedded: server !== undefined,
     close: async () => {

@@ -84,14 +84,22 @@ export async function acquireLease(lake: LakeStore, options: LeaseOptions = {}):
   }
 }
 
-async function replace(lake: LakeStore, record: LeaseRecord, version: string, holder: string): Promise<string> {
+async function replace(
+  lake: LakeStore,
+  record: LeaseRecord,
+  version: string,
+  holder: string,
+): Promise<string> {
   try {
     return await lake.putIf(LEASE_KEY, JSON.stringify(record), { ifMatch: version });
   } catch (error) {
     if (error instanceof PreconditionFailedError) {
-      throw new LeaseHeldError(`the pipeline lease held by ${holder} was taken over by another run (it had expired)`, {
-        cause: error,
-      });
+      throw new LeaseHeldError(
+        `the pipeline lease held by ${holder} was taken over by another run (it had expired)`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

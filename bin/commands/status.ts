@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { connectPg } from '../../lambdas/shared/db/connect';
+import { type PipelineStatus, pipelineStatus } from '../../lambdas/shared/pipeline/status';
+import { openEnvironment } from '../environment';
+import { emit, renderTable } from '../output';
+
+/** `totes status`: the last run, backlog, freshness and per-table counts. */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('show the last run, what is waiting, data freshness and per-table row counts')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const env = await openEnvironment(program.opts());
+      const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
+      try {
+        const status = await pipelineStatus({ lake: env.lake, warehouse });
+        emit(options.json, status, () => renderStatus(status));
+      } finally {
+        await warehouse.end();
+        await env.close();
+      }
+    });
+}
+
+const minutes = (m: number | undefined) =>
+  m === undefined ? 'never' : m < 1 ? 'under a minute ago' : `${Math.round(m)} min ago`;
+
+/** `totes status` for people. */
+export function renderStatus(s: PipelineStatus): string {
+  const lines = [
+    `ingest:    run #${s.ingest.seq}${s.ingest.lastRunId ? ` (last read ${minutes(s.freshnessMinutes.ingest)}, ${s.ingest.lastRunId})` : ' (never run)'}`,
+    `transform: batch #${s.transform.seq}, up to ingest run #${s.transform.ingestSeq}${s.backlog.transform ? ` — ${s.backlog.transform} run(s) waiting` : ''}`,
+    `load:      batch #${s.load?.seq ?? 0} (last load ${minutes(s.freshnessMinutes.load)})${s.backlog.load ? ` — ${s.backlog.load} batch(es) waiting` : ''}`,
+    '',
+    renderTable(s.sourceTables, [
+      { header: 'source table', value: (t) => t.table },
+      { header: 'rows', value: (t) => t.rows, right: true },
+      { header: 'last_updated high-water', value: (t) => t.highWater },
+      { header: 'last change captured', value: (t) => t.lastChangeAt },
+    ]),
+  ];
+  if (s.warehouseTables) {
+    lines.push(
+      '',
+      renderTable(s.warehouseTables, [
+        { header: 'warehouse table', value: (t) => t.table },
+        { header: 'rows', value: (t) => t.rows, right: true },
+        { header: 'current', value: (t) => t.current, right: true },
+      ]),
+    );
+  }
+  return lines.join('\n');
+}

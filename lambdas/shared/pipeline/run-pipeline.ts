@@ -1,0 +1,87 @@
+import type { Client } from 'pg';
+import { type IngestResult, ingest } from '../../ingest/ingest';
+import { type LoadResult, load } from '../../load/load';
+import { type MigrateResult, migrate } from '../../load/migrate';
+import { type TransformResult, transform } from '../../transform/transform';
+import type { Catalog } from '../catalog';
+import type { LakeStore } from '../lake/lake-store';
+import type { Log } from '../logger';
+import { acquireLease, type LeaseOptions } from './lease';
+
+/** A pipeline stage, for progress reporting. */
+export type Stage = 'ingest' | 'transform' | 'load';
+
+/** What one run needs: both databases, the lake and its catalog, a logger, scratch space. */
+export interface PipelineDeps {
+  readonly source: Client;
+  readonly warehouse: Client;
+  readonly lake: LakeStore;
+  readonly catalog: Catalog;
+  readonly log: Log;
+  /** Scratch folder for DuckDB files. */
+  readonly workDir: string;
+  readonly clock?: () => Date;
+  /** Lease settings (how long to wait for a concurrent run). */
+  readonly lease?: LeaseOptions;
+  /** Called when a stage starts and ends (progress display). */
+  readonly onStage?: (stage: Stage, phase: 'start' | 'end') => void;
+}
+
+/** The outcome of one run, stage by stage, with timings. */
+export interface PipelineResult {
+  readonly ingest: IngestResult;
+  readonly transform: readonly TransformResult[];
+  readonly migrate: MigrateResult;
+  readonly load: LoadResult;
+  readonly seconds: Readonly<Record<Stage, number>>;
+}
+
+/**
+ * One run: ingest → transform (until every committed ingest run is transformed) → load
+ * (until every committed batch is in the warehouse), under the pipeline lease so that no two
+ * runs overlap. Each stage commits on its own, so a run that dies anywhere is completed by
+ * the next one.
+ */
+export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
+  const { lake, log } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const lease = await acquireLease(lake, { clock, ...deps.lease });
+  const heartbeat = setInterval(
+    () => lease.renew().catch((error: unknown) => log.error('lease renewal failed', { error })),
+    60_000,
+  );
+  heartbeat.unref();
+  const seconds: Record<Stage, number> = { ingest: 0, transform: 0, load: 0 };
+  const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+    deps.onStage?.(stage, 'start');
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      seconds[stage] += (performance.now() - started) / 1000;
+      deps.onStage?.(stage, 'end');
+    }
+  };
+  try {
+    const ingested = await timed('ingest', () => ingest({ source: deps.source, lake, log, clock }));
+    const transformed = await timed('transform', async () => {
+      const batches: TransformResult[] = [];
+      for (;;) {
+        const batch = await transform({ lake, catalog: deps.catalog, log, workDir: deps.workDir, clock });
+        batches.push(batch);
+        if (!batch.more) return batches;
+      }
+    });
+    const { migrated, loaded } = await timed('load', async () => {
+      const migrated = await migrate({ warehouse: deps.warehouse, log });
+      const loaded = await load({ warehouse: deps.warehouse, lake, log, workDir: deps.workDir });
+      return { migrated, loaded };
+    });
+    return { ingest: ingested, transform: transformed, migrate: migrated, load: loaded, seconds };
+  } finally {
+    clearInterval(heartbeat);
+    await lease
+      .release()
+      .catch((error: unknown) => log.warn('lease release failed; it will expire', { error }));
+  }
+}
