@@ -35,6 +35,25 @@ export const currentStateKey = (table: string, batchId: string): string =>
 export const heldStateKey = (table: string, batchId: string): string =>
   `state/transform-held/${table}/${batchId}.parquet`;
 
+/**
+ * Names the batch being written before any of its objects is, so that if it never commits,
+ * the next run can find and remove what it left behind (fact files would otherwise be read
+ * by every query over the `dt=` partitions).
+ */
+export const TRANSFORM_INTENT_KEY = 'state/transform-intent.json';
+
+/** The batch a transform started writing. */
+export interface TransformIntent {
+  readonly seq: number;
+  readonly batchId: string;
+}
+
+/** The intent of the last batch started, if any. */
+export async function readTransformIntent(lake: LakeStore): Promise<TransformIntent | undefined> {
+  const object = await lake.get(TRANSFORM_INTENT_KEY);
+  return object === undefined ? undefined : (JSON.parse(object.body.toString('utf8')) as TransformIntent);
+}
+
 /** Reads the committed state and its version (for the compare-and-swap commit). */
 export async function readTransformState(
   lake: LakeStore,

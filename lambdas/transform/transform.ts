@@ -48,7 +48,10 @@ import {
   commitTransformState,
   currentStateKey,
   heldStateKey,
+  readTransformIntent,
   readTransformState,
+  TRANSFORM_INTENT_KEY,
+  type TransformIntent,
   type TransformState,
 } from './state';
 
@@ -126,8 +129,11 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
   const to = Math.min(committed, from + (deps.maxIngestRuns ?? 100));
   const manifests: IngestManifest[] = [];
   for (let s = from + 1; s <= to; s++) manifests.push(await readIngestManifest(deps.lake, s));
+  await removeUncommitted(deps, state);
   const seq = state.seq + 1;
   const batchId = newRunId((deps.clock ?? (() => new Date()))());
+  const intent: TransformIntent = { seq, batchId };
+  await deps.lake.put(TRANSFORM_INTENT_KEY, JSON.stringify(intent));
   await mkdir(deps.workDir, { recursive: true });
   const work = await mkdtemp(join(deps.workDir, `transform-${seq}-`));
   const duck = await openDuck({
@@ -147,9 +153,7 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
       quarantine: outcome.quarantine,
     };
     await deps.lake.put(transformManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const dim of outcome.dimensions) {
-      await deps.catalog.switchDimension(dim.table, dimensionSnapshotPrefix(dim.table, batchId));
-    }
+    await pointCatalogAt(deps.catalog, outcome.dimensionFiles);
     const next: TransformState = {
       seq,
       batchId,
@@ -176,6 +180,37 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
     duck.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Switches every dimension whose catalog pointer is not the snapshot of `files` (the new
+ * state). Checking all of them, not only the ones this batch rebuilt, also repairs a pointer
+ * left on the snapshot of a batch that crashed before its commit.
+ */
+async function pointCatalogAt(catalog: Catalog, files: Readonly<Record<string, string>>): Promise<void> {
+  for (const [dim, key] of Object.entries(files)) {
+    const prefix = key.slice(0, key.lastIndexOf('/') + 1);
+    if ((await catalog.currentDimension(dim)) !== prefix) await catalog.switchDimension(dim, prefix);
+  }
+}
+
+/**
+ * Removes the objects of a batch that started but never committed (a crash or a lost
+ * commit race): they are under keys no committed state names, all carrying its batch id.
+ * The catalog is put back on the committed snapshots.
+ */
+async function removeUncommitted(deps: TransformDeps, state: TransformState): Promise<void> {
+  const intent = await readTransformIntent(deps.lake);
+  if (!intent || intent.seq <= state.seq || intent.batchId === state.batchId) return;
+  let removed = 0;
+  for (const prefix of ['curated/', 'state/transform-current/', 'state/transform-held/', 'quarantine/']) {
+    const keys: string[] = [];
+    for await (const key of deps.lake.list(prefix)) if (key.includes(intent.batchId)) keys.push(key);
+    for (const key of keys) await deps.lake.delete(key);
+    removed += keys.length;
+  }
+  await pointCatalogAt(deps.catalog, state.dimensions);
+  deps.log.warn('removed the objects of an uncommitted transform batch', { ...intent, objects: removed });
 }
 
 function sumBy(objects: readonly CuratedObject[]): Record<string, number> {

@@ -1,0 +1,256 @@
+import { readFile } from 'node:fs/promises';
+import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
+import { quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
+import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
+import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
+import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
+import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
+
+const DIMENSION_SOURCES = [
+  'address',
+  'counterparty',
+  'currency',
+  'department',
+  'design',
+  'payment_type',
+  'staff',
+];
+
+/** Every dimension source table in full, plus sales orders 2, 3 and 4. */
+function baseRun(): Record<string, RawChange[]> {
+  return {
+    ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(realRows(t))])),
+    sales_order: inserts([2, 3, 4].map((id) => realRow('sales_order', id))),
+  };
+}
+
+const at = (minute: number) => new Date(Date.UTC(2024, 10, 16, 9, minute, 0, 250));
+
+async function salesVersions(fx: RawFixture, id: number) {
+  return query(
+    `SELECT units_sold, unit_price, is_deleted, strftime(observed_at, '%Y-%m-%d %H:%M:%S.%g') AS observed_at FROM ${factFiles(fx, 'fact_sales_order')} WHERE sales_order_id = ${id} ORDER BY observed_at`,
+  );
+}
+
+async function quarantineLines(fx: RawFixture, table: string, batchId: string | undefined) {
+  const text = await readFile(fx.lake.localPath(quarantineKey(table, batchId ?? '')), 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('transform of changes', () => {
+  let fx: RawFixture;
+
+  beforeEach(async () => {
+    fx = await RawFixture.create();
+    await fx.commitRun(baseRun(), at(0));
+    await runTransform(fx);
+  });
+
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  afterAll(() => closeReader());
+
+  it('adds a version when a row changes, even with an unchanged last_updated', async () => {
+    const changed = { ...realRow('sales_order', 2), units_sold: 50000 };
+    await fx.commitRun({ sales_order: [{ op: 'u', row: changed }] }, at(1));
+    const result = await runTransform(fx);
+    expect(result.facts).toEqual({ fact_sales_order: 1 });
+    expect(await salesVersions(fx, 2)).toEqual([
+      { units_sold: 42972, unit_price: '3.94', is_deleted: false, observed_at: '2024-11-16 09:00:00.250' },
+      { units_sold: 50000, unit_price: '3.94', is_deleted: false, observed_at: '2024-11-16 09:01:00.250' },
+    ]);
+  });
+
+  it('adds nothing for an unchanged re-delivery', async () => {
+    await fx.commitRun({ sales_order: [{ op: 'u', row: realRow('sales_order', 3) }] }, at(1));
+    const result = await runTransform(fx);
+    expect(result).toMatchObject({ status: 'committed', facts: {}, dimensions: {} });
+    expect(await salesVersions(fx, 3)).toHaveLength(1);
+  });
+
+  it('records a delete as an is_deleted version carrying the last known values', async () => {
+    await fx.commitRun({ sales_order: [{ op: 'd', row: { sales_order_id: 4 } }] }, at(1));
+    await runTransform(fx);
+    await fx.commitRun({ sales_order: [{ op: 'd', row: { sales_order_id: 4 } }] }, at(2));
+    await runTransform(fx);
+    const versions = await salesVersions(fx, 4);
+    expect(versions.map((v) => [v.units_sold, v.unit_price, v.is_deleted])).toEqual([
+      [32069, realRow('sales_order', 4).unit_price, false],
+      [32069, realRow('sales_order', 4).unit_price, true],
+    ]);
+  });
+
+  it('keeps every distinct version seen within one batch, in order', async () => {
+    const row = realRow('sales_order', 2);
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 1 } }] }, at(1));
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 1 } }] }, at(2));
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 2 } }] }, at(3));
+    const result = await runTransform(fx);
+    expect(result.ingestSeqs).toEqual({ from: 1, to: 4 });
+    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([42972, 1, 2]);
+  });
+
+  it("re-emits a department's staff when the department changes", async () => {
+    const purchasing = { ...realRow('department', 2), department_name: 'Procurement' };
+    await fx.commitRun({ department: [{ op: 'u', row: purchasing }] }, at(1));
+    const result = await runTransform(fx);
+    expect(result.dimensions).toEqual({ dim_staff: 20 });
+    const staff = await dimensionRows(fx, 'dim_staff', 'staff_id');
+    expect(staff[0]).toMatchObject({ staff_id: 1, department_name: 'Procurement' });
+    expect(staff.filter((s) => s.department_name === 'Procurement')).toHaveLength(
+      realRows('staff').filter((s) => s.department_id === 2).length,
+    );
+  });
+
+  it('re-emits the counterparties and the location of a changed address', async () => {
+    await fx.commitRun({ address: [{ op: 'u', row: { ...realRow('address', 15), city: 'Leeds' } }] }, at(1));
+    const result = await runTransform(fx);
+    expect(Object.keys(result.dimensions).sort()).toEqual(['dim_counterparty', 'dim_location']);
+    const [counterparty] = await dimensionRows(fx, 'dim_counterparty', 'counterparty_id');
+    expect(counterparty).toMatchObject({ counterparty_id: 1, counterparty_legal_city: 'Leeds' });
+    const locations = await dimensionRows(fx, 'dim_location', 'location_id');
+    expect(locations.find((l) => l.location_id === 15)).toMatchObject({ city: 'Leeds' });
+  });
+
+  it('keeps the dimension row of a deleted source row', async () => {
+    await fx.commitRun({ design: [{ op: 'd', row: { design_id: 3 } }] }, at(1));
+    const result = await runTransform(fx);
+    expect(result.dimensions).toEqual({});
+    const designs = await dimensionRows(fx, 'dim_design', 'design_id');
+    expect(designs.find((d) => d.design_id === 3)).toMatchObject({
+      design_name: realRow('design', 3).design_name,
+    });
+  });
+
+  it('quarantines bad rows with their reason and goes on with the rest', async () => {
+    const row = (id: number) => ({ ...realRow('sales_order', 2), sales_order_id: id });
+    await fx.commitRun(
+      {
+        sales_order: [
+          { op: 'c', row: row(100), raw: { units_sold: null } },
+          { op: 'c', row: row(101), raw: { agreed_payment_date: '2024-13-45' } },
+          { op: 'c', row: row(102), raw: { agreed_delivery_date: 'soon' } },
+          { op: 'c', row: row(103), raw: { unit_price: '123456789.00' } },
+          { op: 'c', row: row(104), raw: { created_at: 'yesterday' } },
+          { op: 'c', row: row(105) },
+        ],
+      },
+      at(1),
+    );
+    const result = await runTransform(fx);
+    expect(result.facts).toEqual({ fact_sales_order: 1 });
+    expect(result.quarantined).toEqual([
+      { table: 'sales_order', reason: 'invalid_date', column: 'agreed_delivery_date', rows: 1 },
+      { table: 'sales_order', reason: 'invalid_date', column: 'agreed_payment_date', rows: 1 },
+      { table: 'sales_order', reason: 'invalid_money', column: 'unit_price', rows: 1 },
+      { table: 'sales_order', reason: 'invalid_timestamp', column: 'created_at', rows: 1 },
+      { table: 'sales_order', reason: 'not_null', column: 'units_sold', rows: 1 },
+    ]);
+    const lines = await quarantineLines(fx, 'sales_order', result.batchId);
+    expect(lines.map((l) => [l.key, l.reason, l.column])).toEqual([
+      [100, 'not_null', 'units_sold'],
+      [101, 'invalid_date', 'agreed_payment_date'],
+      [102, 'invalid_date', 'agreed_delivery_date'],
+      [103, 'invalid_money', 'unit_price'],
+      [104, 'invalid_timestamp', 'created_at'],
+    ]);
+    expect(lines[1]).toMatchObject({
+      table: 'sales_order',
+      batch_id: result.batchId,
+      detail: expect.stringContaining('date'),
+      row: { sales_order_id: 101, agreed_payment_date: '2024-13-45', unit_price: '3.94', _op: 'c' },
+    });
+    const manifest = await readTransformManifest(fx.lake, result.seq);
+    expect(manifest.quarantine).toEqual([
+      { table: 'sales_order', key: quarantineKey('sales_order', result.batchId ?? ''), rows: 5 },
+    ]);
+  });
+
+  it('holds a fact whose dimension row has not arrived and emits it once it does', async () => {
+    const order = { ...realRow('sales_order', 2), sales_order_id: 200, design_id: 9999 };
+    await fx.commitRun({ sales_order: [{ op: 'c', row: order }] }, at(1));
+    const held = await runTransform(fx);
+    expect(held.facts).toEqual({});
+    expect(held.held).toEqual({ sales_order: 1 });
+    expect(held.quarantined).toEqual([
+      { table: 'sales_order', reason: 'missing_dimension_row', column: 'design_id', rows: 1 },
+    ]);
+
+    await fx.commitRun({ currency: [{ op: 'u', row: realRow('currency', 1) }] }, at(2));
+    const stillHeld = await runTransform(fx);
+    expect(stillHeld).toMatchObject({ facts: {}, held: { sales_order: 1 }, quarantined: [] });
+
+    const design = { ...realRow('design', 3), design_id: 9999, design_name: 'Late' };
+    await fx.commitRun({ design: [{ op: 'c', row: design }] }, at(3));
+    const released = await runTransform(fx);
+    expect(released).toMatchObject({
+      facts: { fact_sales_order: 1 },
+      held: { sales_order: 0 },
+      quarantined: [],
+    });
+    expect(released.dimensions).toMatchObject({ dim_design: 474 });
+    expect(await salesVersions(fx, 200)).toHaveLength(1);
+  });
+
+  it('reruns a batch that crashed before its commit with the same result and no leftovers', async () => {
+    await fx.commitRun(
+      {
+        department: [{ op: 'u', row: { ...realRow('department', 2), department_name: 'Procurement' } }],
+        sales_order: [{ op: 'u', row: { ...realRow('sales_order', 3), units_sold: 7 } }],
+      },
+      at(1),
+    );
+    const crashing: LakeStore = Object.assign(Object.create(fx.lake) as LakeStore, {
+      putIf: async (key: string) => {
+        if (key === TRANSFORM_STATE_KEY) throw new Error('simulated crash before the commit');
+        throw new Error(`unexpected putIf ${key}`);
+      },
+    });
+    await expect(runTransform(fx, { lake: crashing })).rejects.toThrow('simulated crash');
+    expect(await committedTransformSeq(fx.lake)).toBe(1);
+    const crashedPointer = await new LocalCatalog(fx.lake).currentDimension('dim_staff');
+
+    const rerun = await runTransform(fx);
+    expect(rerun).toMatchObject({
+      status: 'committed',
+      seq: 2,
+      facts: { fact_sales_order: 1 },
+      dimensions: { dim_staff: 20 },
+    });
+    expect(await new LocalCatalog(fx.lake).currentDimension('dim_staff')).toBe(
+      `curated/dim_staff/snapshot=${rerun.batchId}/`,
+    );
+    expect(crashedPointer).not.toBe(`curated/dim_staff/snapshot=${rerun.batchId}/`);
+    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([65839, 7]);
+    const crashedBatch = crashedPointer?.match(/snapshot=(.+)\/$/)?.[1] ?? 'none';
+    const leftovers: string[] = [];
+    for await (const key of fx.lake.list('')) if (key.includes(crashedBatch)) leftovers.push(key);
+    expect(leftovers).toEqual([]);
+  });
+
+  it('consumes at most maxIngestRuns per batch and says when more remain', async () => {
+    for (const minute of [1, 2, 3]) {
+      await fx.commitRun(
+        { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 2), units_sold: minute } }] },
+        at(minute),
+      );
+    }
+    const first = await runTransform(fx, { maxIngestRuns: 2 });
+    expect(first).toMatchObject({
+      ingestSeqs: { from: 1, to: 3 },
+      more: true,
+      facts: { fact_sales_order: 2 },
+    });
+    const second = await runTransform(fx, { maxIngestRuns: 2 });
+    expect(second).toMatchObject({
+      ingestSeqs: { from: 3, to: 4 },
+      more: false,
+      facts: { fact_sales_order: 1 },
+    });
+  });
+});
