@@ -11,6 +11,8 @@ export interface EmbeddedServer {
   url(database: string): string;
   /** Creates `database` unless it exists. */
   ensureDatabase(database: string): Promise<void>;
+  /** Drops `database` (closing its sessions) and creates it empty. */
+  recreateDatabase(database: string): Promise<void>;
   /** Stops the server if this process started it; leaves a server another process runs. */
   stop(): Promise<void>;
 }
@@ -57,25 +59,46 @@ export async function startEmbeddedPostgres(
 
 function server(port: number, stop: () => Promise<void>): EmbeddedServer {
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const asAdmin = async (work: (admin: Client) => Promise<void>) => {
+    const admin = new Client({ connectionString: url('postgres') });
+    await admin.connect();
+    try {
+      await work(admin);
+    } finally {
+      await admin.end();
+    }
+  };
   return {
     port,
     url,
-    async ensureDatabase(database: string) {
-      const client = new Client({ connectionString: url('postgres') });
-      await client.connect();
-      try {
-        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-        // CREATE DATABASE takes no parameters; the name is validated to a plain identifier.
-        if (exists.rowCount === 0) {
-          if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new RangeError(`invalid database name ${database}`);
-          await client.query(`CREATE DATABASE "${database}"`);
-        }
-      } finally {
-        await client.end();
-      }
-    },
+    ensureDatabase: (database) =>
+      asAdmin(async (admin) => {
+        const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (exists.rowCount === 0) await createDatabase(admin, database);
+      }),
+    recreateDatabase: (database) =>
+      asAdmin(async (admin) => {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteDatabase(database)} WITH (FORCE)`);
+        await createDatabase(admin, database);
+      }),
     stop,
   };
+}
+
+// CREATE/DROP DATABASE take no parameters: the name is checked to be a plain identifier.
+function quoteDatabase(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RangeError(`invalid database name ${name}`);
+  return `"${name}"`;
+}
+
+async function createDatabase(admin: Client, name: string): Promise<void> {
+  try {
+    await admin.query(`CREATE DATABASE ${quoteDatabase(name)}`);
+  } catch (error) {
+    // Another process created it first: that is what we wanted.
+    if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === '42P04'))
+      throw error;
+  }
 }
 
 /** Port of a live server on `dataDir`, read from its `postmaster.pid`, if one answers. */
