@@ -1,0 +1,528 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import type { TotesysLakeStack } from '../../infra/stacks/totesys-lake-stack';
+import { sourceTables, warehouseTables } from '../../lambdas/shared/schema';
+import { synthesize } from './synth';
+
+let stack: TotesysLakeStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthesize());
+});
+
+const logicalId = (construct: IConstruct | undefined): string => {
+  if (!construct) throw new Error('construct not found');
+  return stack.getLogicalId(construct as CfnElement);
+};
+const ref = (construct: IConstruct | undefined) => ({ Ref: logicalId(construct) });
+const arnOf = (construct: IConstruct | undefined) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const resource = (construct: IConstruct | undefined) => template.toJSON().Resources[logicalId(construct)];
+
+/** The statements of the default policy of a stage function's role, as JSON text. */
+function policyText(stage: 'ingest' | 'transform' | 'load'): string {
+  const policy = stack.functions[stage].function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  return JSON.stringify(resource(policy).Properties.PolicyDocument.Statement);
+}
+
+describe('storage', () => {
+  const dataBuckets = () => [
+    stack.storage.rawBucket,
+    stack.storage.curatedBucket,
+    stack.storage.athenaResultsBucket,
+  ];
+  const allBuckets = () => [...dataBuckets(), stack.storage.accessLogsBucket];
+
+  it('blocks every kind of public access on every bucket', () => {
+    for (const bucket of allBuckets()) {
+      expect(resource(bucket.node.defaultChild).Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+  });
+
+  it('denies plain-HTTP requests to every bucket', () => {
+    for (const bucket of allBuckets()) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: ref(bucket.node.defaultChild),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('encrypts the data buckets with the customer-managed key', () => {
+    for (const bucket of dataBuckets()) {
+      expect(
+        resource(bucket.node.defaultChild).Properties.BucketEncryption.ServerSideEncryptionConfiguration,
+      ).toEqual([
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: arnOf(stack.storage.key.node.defaultChild),
+          },
+        },
+      ]);
+    }
+  });
+
+  it('rotates the lake key', () => {
+    expect(resource(stack.storage.key.node.defaultChild).Properties.EnableKeyRotation).toBe(true);
+  });
+
+  it('versions every bucket', () => {
+    for (const bucket of allBuckets()) {
+      expect(resource(bucket.node.defaultChild).Properties.VersioningConfiguration).toEqual({
+        Status: 'Enabled',
+      });
+    }
+  });
+
+  it('aborts incomplete multipart uploads in every bucket after a day', () => {
+    for (const bucket of allBuckets()) {
+      expect(resource(bucket.node.defaultChild).Properties.LifecycleConfiguration.Rules).toContainEqual(
+        expect.objectContaining({
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
+      );
+    }
+  });
+
+  it('expires Athena query results after 30 days', () => {
+    expect(
+      resource(stack.storage.athenaResultsBucket.node.defaultChild).Properties.LifecycleConfiguration.Rules,
+    ).toContainEqual(expect.objectContaining({ ExpirationInDays: 30 }));
+  });
+
+  it('logs access to the data buckets into the access-log bucket', () => {
+    for (const bucket of dataBuckets()) {
+      expect(resource(bucket.node.defaultChild).Properties.LoggingConfiguration).toEqual(
+        expect.objectContaining({
+          DestinationBucketName: ref(stack.storage.accessLogsBucket.node.defaultChild),
+        }),
+      );
+    }
+  });
+
+  it('retains buckets and keys when the stack is deleted', () => {
+    for (const construct of [...allBuckets(), stack.storage.key]) {
+      expect(resource(construct.node.defaultChild)).toEqual(
+        expect.objectContaining({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' }),
+      );
+    }
+  });
+});
+
+describe('network', () => {
+  it('has no internet gateway and no NAT gateway', () => {
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('reaches S3 through a gateway endpoint and Secrets Manager through a private interface endpoint', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+    });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      ServiceName: 'com.amazonaws.eu-west-2.secretsmanager',
+      PrivateDnsEnabled: true,
+    });
+  });
+
+  it('logs every VPC flow', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', ResourceType: 'VPC' });
+  });
+
+  it('opens no security group to the internet', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress');
+    const text = JSON.stringify([groups, ingress]);
+    expect(text).not.toMatch(/0\.0\.0\.0\/0"[^}]*"IpProtocol":"tcp"[^}]*"FromPort"/);
+    for (const group of Object.values(groups)) {
+      for (const rule of group.Properties.SecurityGroupIngress ?? [])
+        expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+    }
+  });
+});
+
+describe('warehouse', () => {
+  const instance = () => resource(stack.warehouse.instance.node.defaultChild).Properties;
+
+  it('is PostgreSQL, encrypted with a customer key and not publicly accessible', () => {
+    expect(instance()).toEqual(
+      expect.objectContaining({
+        Engine: 'postgres',
+        StorageEncrypted: true,
+        KmsKeyId: expect.anything(),
+        PubliclyAccessible: false,
+      }),
+    );
+  });
+
+  it('forces TLS through its parameter group', () => {
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: Match.stringLikeRegexp('^postgres'),
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+  });
+
+  it('keeps backups for a week and is protected against deletion', () => {
+    expect(instance()).toEqual(
+      expect.objectContaining({ BackupRetentionPeriod: 7, DeletionProtection: true }),
+    );
+  });
+
+  it('keeps its credentials in a KMS-encrypted secret that rotates every 30 days', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: Match.anyValue(),
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"totes_admin"}' }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+  });
+
+  it('runs in the isolated subnets', () => {
+    template.hasResourceProperties('AWS::RDS::DBSubnetGroup', {
+      SubnetIds: stack.network.vpc.isolatedSubnets.map((s) => ref(s.node.defaultChild)),
+    });
+  });
+
+  it('accepts connections from security groups only, never from an address range', () => {
+    const sg = stack.warehouse.instance.connections.securityGroups[0];
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.GroupId) ===
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(sg?.node.defaultChild), 'GroupId'] }),
+    );
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+      expect(rule.Properties.CidrIp).toBeUndefined();
+    }
+  });
+
+  it('creates the source credentials secret encrypted with a customer key', () => {
+    expect(resource(stack.source.secret.node.defaultChild).Properties.KmsKeyId).toEqual(
+      arnOf(stack.source.key.node.defaultChild),
+    );
+  });
+});
+
+describe('compute', () => {
+  const props = (stage: 'ingest' | 'transform' | 'load') =>
+    resource(stack.functions[stage].function.node.defaultChild).Properties;
+
+  it.each(['ingest', 'transform', 'load'] as const)('runs %s on Node.js 22 with X-Ray tracing', (stage) => {
+    expect(props(stage)).toEqual(
+      expect.objectContaining({
+        Runtime: 'nodejs22.x',
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+      }),
+    );
+  });
+
+  it.each(['transform', 'load'] as const)(
+    'sizes %s for DuckDB: ≥3 GB, 15 minutes, 10 GB of /tmp',
+    (stage) => {
+      expect(props(stage).MemorySize).toBeGreaterThanOrEqual(3072);
+      expect(props(stage).Timeout).toBe(900);
+      expect(props(stage).EphemeralStorage).toEqual({ Size: 10240 });
+    },
+  );
+
+  it('places only the load function in the VPC', () => {
+    expect(props('load').VpcConfig.SubnetIds).toEqual(
+      stack.network.vpc.isolatedSubnets.map((s) => ref(s.node.defaultChild)),
+    );
+    expect(props('ingest').VpcConfig).toBeUndefined();
+    expect(props('transform').VpcConfig).toBeUndefined();
+  });
+
+  it.each(['ingest', 'transform', 'load'] as const)(
+    'gives %s the curated lake and the raw lake URLs',
+    (stage) => {
+      const env = props(stage).Environment.Variables;
+      expect(JSON.stringify(env.LAKE_URL)).toContain(
+        logicalId(stack.storage.curatedBucket.node.defaultChild),
+      );
+      expect(JSON.stringify(env.RAW_LAKE_URL)).toContain(
+        logicalId(stack.storage.rawBucket.node.defaultChild),
+      );
+    },
+  );
+
+  it('tells the load function where its bundled migrations are', () => {
+    expect(props('load').Environment.Variables.MIGRATIONS_DIR).toBe('/var/task/warehouse-sql');
+  });
+
+  it('logs each function to its own group with a retention', () => {
+    for (const stage of ['ingest', 'transform', 'load'] as const) {
+      expect(props(stage).LoggingConfig.LogGroup).toEqual(
+        ref(stack.functions[stage].logGroup.node.defaultChild),
+      );
+      expect(resource(stack.functions[stage].logGroup.node.defaultChild).Properties.RetentionInDays).toBe(30);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  const sourceSecret = () => logicalId(stack.source.secret.node.defaultChild);
+  const warehouseSecret = () => logicalId(stack.warehouse.secret.node.defaultChild);
+
+  it('lets only ingest read the source credentials', () => {
+    expect(policyText('ingest')).toContain(sourceSecret());
+    expect(policyText('transform')).not.toContain(sourceSecret());
+    expect(policyText('load')).not.toContain(sourceSecret());
+  });
+
+  it('lets only load read the warehouse credentials', () => {
+    expect(policyText('load')).toContain(warehouseSecret());
+    expect(policyText('ingest')).not.toContain(warehouseSecret());
+    expect(policyText('transform')).not.toContain(warehouseSecret());
+  });
+
+  it('lets ingest write raw objects but no curated data outside state/', () => {
+    const text = policyText('ingest');
+    expect(text).toContain('/raw/*');
+    expect(text).not.toMatch(/CuratedBucket[^"]*","Arn"\]\},"\/\*"/);
+  });
+
+  it('does not let load write raw objects', () => {
+    expect(policyText('load')).not.toContain(logicalId(stack.storage.rawBucket.node.defaultChild));
+  });
+
+  it('lets only transform update Glue tables, and only the dimensions', () => {
+    expect(policyText('ingest')).not.toContain('glue:');
+    expect(policyText('load')).not.toContain('glue:');
+    const text = policyText('transform');
+    expect(text).toContain('glue:UpdateTable');
+    for (const table of warehouseTables) {
+      const granted = text.includes(`/${table.name}"`);
+      expect([table.name, granted]).toEqual([table.name, table.kind === 'dimension']);
+    }
+  });
+});
+
+describe('orchestration', () => {
+  const definition = () =>
+    JSON.stringify(resource(stack.pipeline.stateMachine.node.defaultChild).Properties.DefinitionString);
+
+  it('starts with a check for another running execution that ends the run early', () => {
+    expect(definition()).toContain(':states:::aws-sdk:sfn:listExecutions');
+    expect(definition()).toContain('SkipOverlappingRun');
+    expect(definition()).toContain('\\"StatusFilter\\":\\"RUNNING\\"');
+  });
+
+  it('may list only its own executions', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'states:ListExecutions',
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([':states:eu-west-2:111122223333:stateMachine:totesys-lake-test']),
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('loops on transform and on load while they answer more', () => {
+    expect(definition()).toContain('MoreToTransform');
+    expect(definition()).toContain('\\"Variable\\":\\"$.transform.more\\"');
+    expect(definition()).toContain('\\"Variable\\":\\"$.load.more\\"');
+  });
+
+  it('retries every stage with exponential backoff and jitter', () => {
+    const retries = definition().match(
+      /\\"BackoffRate\\":2,\\"MaxDelaySeconds\\":300,\\"JitterStrategy\\":\\"FULL\\"/g,
+    );
+    expect(retries?.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reports a failed run to the alerts topic', () => {
+    expect(definition()).toContain(':states:::sns:publish');
+    expect(definition()).toContain(logicalId(stack.monitoring.topic.node.defaultChild));
+  });
+
+  it('traces and logs every execution event', () => {
+    expect(resource(stack.pipeline.stateMachine.node.defaultChild).Properties).toEqual(
+      expect.objectContaining({
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: expect.objectContaining({ Level: 'ALL' }),
+      }),
+    );
+  });
+
+  it('runs every 5 minutes on an EventBridge schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: ref(stack.pipeline.stateMachine.node.defaultChild) })],
+    });
+  });
+});
+
+describe('catalog', () => {
+  const table = (name: string) =>
+    Object.values(template.findResources('AWS::Glue::Table')).find(
+      (t) => t.Properties.TableInput.Name === name,
+    )?.Properties.TableInput;
+
+  it('declares one raw and one curated table per schema table and no crawler', () => {
+    template.resourceCountIs('AWS::Glue::Table', sourceTables.length + warehouseTables.length);
+    template.resourceCountIs('AWS::Glue::Crawler', 0);
+  });
+
+  it('projects fact partitions by day from 2022-11-01 to now', () => {
+    expect(table('fact_sales_order')?.PartitionKeys).toEqual([
+      expect.objectContaining({ Name: 'dt', Type: 'date' }),
+    ]);
+    expect(table('fact_sales_order')?.Parameters).toEqual(
+      expect.objectContaining({
+        'projection.enabled': 'true',
+        'projection.dt.type': 'date',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': '2022-11-01,NOW',
+      }),
+    );
+  });
+
+  it('stores curated tables as Parquet with the schema types', () => {
+    const sales = table('fact_sales_order');
+    expect(sales?.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(sales?.StorageDescriptor.Columns).toContainEqual(
+      expect.objectContaining({ Name: 'unit_price', Type: 'decimal(10,2)' }),
+    );
+  });
+
+  it('reads raw tables as JSON partitioned by ingest date', () => {
+    const raw = table('raw_sales_order');
+    expect(raw?.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(raw?.PartitionKeys).toEqual([expect.objectContaining({ Name: 'ingest_date', Type: 'date' })]);
+    expect(JSON.stringify(raw?.StorageDescriptor.Location)).toContain('/raw/sales_order/');
+  });
+
+  it('points unpartitioned dimensions at their snapshot folder', () => {
+    const staff = table('dim_staff');
+    expect(staff?.PartitionKeys ?? []).toEqual([]);
+    expect(JSON.stringify(staff?.StorageDescriptor.Location)).toContain(
+      '/curated/dim_staff/snapshot=unpublished/',
+    );
+  });
+});
+
+describe('athena', () => {
+  it('enforces its configuration with a bytes-scanned cutoff and KMS-encrypted results', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 1024 ** 3,
+        ResultConfiguration: {
+          OutputLocation: Match.anyValue(),
+          EncryptionConfiguration: {
+            EncryptionOption: 'SSE_KMS',
+            KmsKey: arnOf(stack.storage.key.node.defaultChild),
+          },
+        },
+      }),
+    });
+  });
+
+  it('deploys every athena-queries/*.sql file as a named query', () => {
+    const files = readdirSync(join(__dirname, '..', '..', 'athena-queries')).filter((f) =>
+      f.endsWith('.sql'),
+    );
+    template.resourceCountIs('AWS::Athena::NamedQuery', files.length);
+    for (const file of files) {
+      template.hasResourceProperties('AWS::Athena::NamedQuery', { Name: file.replace(/\.sql$/, '') });
+    }
+  });
+});
+
+describe('monitoring', () => {
+  it('encrypts the alerts topic and e-mails the configured address', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('refuses plain-HTTP publishing to the topic', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms on the errors of each stage function', () => {
+    for (const stage of ['ingest', 'transform', 'load'] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(stack.functions[stage].function.node.defaultChild) }],
+      });
+    }
+  });
+
+  it('alarms on failed and timed-out executions', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut' });
+  });
+
+  it('alarms when no load has succeeded for 30 minutes, counting silence as stale', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'LoadSucceeded',
+      Namespace: 'TotesysLake',
+      Dimensions: [{ Name: 'service', Value: 'totesys-load' }],
+      Period: 1800,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('sends every alarm to the alerts topic', () => {
+    const topic = ref(stack.monitoring.topic.node.defaultChild);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    }
+  });
+});
+
+describe('quicksight', () => {
+  it('is left out unless the quicksight flag is on', () => {
+    template.resourceCountIs('AWS::QuickSight::DataSource', 0);
+  });
+});
