@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { LocalLakeStore } from '../../lambdas/shared/lake/local-lake-store';
+import { LocalCatalog } from '../../lambdas/shared/local-catalog';
+import { silentLog } from '../../lambdas/shared/logger';
+import { type PipelineResult, runPipeline } from '../../lambdas/shared/pipeline/run-pipeline';
+import { createSourceSchema, seedFromSnapshot } from '../../lambdas/shared/source/seed';
+import { createTestDatabase } from './pg';
+
+/** The real Nov 2024 totesys snapshot (all 11 tables), read in place from shared/. */
+export const REAL_SNAPSHOT = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'totesys-data',
+  'aidan-mooney-2024-11-15',
+  'jsonl',
+);
+
+/**
+ * A source seeded with the real snapshot, run once through the whole pipeline into a local
+ * lake and a warehouse: the curated lake and the warehouse the analysts' surfaces read.
+ */
+export interface RealPipeline {
+  readonly source: Client;
+  readonly warehouse: Client;
+  readonly lake: LocalLakeStore;
+  readonly catalog: LocalCatalog;
+  readonly result: PipelineResult;
+  readonly warehouseUrl: string;
+  /** Runs the pipeline again (after the test changed the source). */
+  rerun(): Promise<PipelineResult>;
+  cleanup(): Promise<void>;
+}
+
+/** Seeds a fresh source database with the real snapshot and runs the pipeline once. */
+export async function runRealPipeline(): Promise<RealPipeline> {
+  const sourceDb = await createTestDatabase('asrc');
+  const warehouseDb = await createTestDatabase('awh');
+  const root = await mkdtemp(join(tmpdir(), 'totes-analytics-'));
+  const source = new Client({ connectionString: sourceDb.url });
+  const warehouse = new Client({ connectionString: warehouseDb.url });
+  await source.connect();
+  await warehouse.connect();
+  await createSourceSchema(source);
+  await seedFromSnapshot(source, REAL_SNAPSHOT);
+  const lake = new LocalLakeStore(join(root, 'lake'));
+  const catalog = new LocalCatalog(lake);
+  const run = () =>
+    runPipeline({ source, warehouse, lake, catalog, log: silentLog, workDir: join(root, 'work') });
+  const result = await run();
+  return {
+    source,
+    warehouse,
+    lake,
+    catalog,
+    result,
+    warehouseUrl: warehouseDb.url,
+    rerun: run,
+    cleanup: async () => {
+      await Promise.all([source.end(), warehouse.end()]);
+      await Promise.all([sourceDb.drop(), warehouseDb.drop(), rm(root, { recursive: true, force: true })]);
+    },
+  };
+}
