@@ -50,6 +50,41 @@ export function appendFactSql(table: WarehouseTableDef): string {
   return `INSERT INTO ${ident(table.name)} (${columnList(table)}) SELECT ${columnList(table)} FROM ${stagingName(table)} ORDER BY ${order}`;
 }
 
+/** A foreign key of a warehouse table, as the schema module's `references` defines it. */
+export interface ForeignKey {
+  /** PostgreSQL's default name, `<table>_<column>_fkey`, which the migrations keep. */
+  readonly name: string;
+  readonly table: string;
+  readonly column: string;
+  readonly refTable: string;
+  readonly refColumn: string;
+}
+
+/** The foreign keys of `table` (facts → dimensions). */
+export function foreignKeys(table: WarehouseTableDef): ForeignKey[] {
+  return table.columns.flatMap((c) =>
+    c.references
+      ? [
+          {
+            name: `${table.name}_${c.name}_fkey`,
+            table: table.name,
+            column: c.name,
+            refTable: c.references.table,
+            refColumn: c.references.column,
+          },
+        ]
+      : [],
+  );
+}
+
+/** Drops a foreign key (inside the batch transaction; re-added before commit). */
+export const dropForeignKeySql = (fk: ForeignKey): string =>
+  `ALTER TABLE ${ident(fk.table)} DROP CONSTRAINT ${ident(fk.name)}`;
+
+/** Adds a foreign key back; PostgreSQL validates it with one set-based query over the table. */
+export const addForeignKeySql = (fk: ForeignKey): string =>
+  `ALTER TABLE ${ident(fk.table)} ADD CONSTRAINT ${ident(fk.name)} FOREIGN KEY (${ident(fk.column)}) REFERENCES ${ident(fk.refTable)} (${ident(fk.refColumn)})`;
+
 /**
  * DuckDB statement that reads the Parquet files of one table and writes the CSV for COPY,
  * columns in schema order. Explicit columns: a file missing one fails here, by name.

@@ -15,13 +15,32 @@ import {
 import type { Log } from '../shared/logger';
 import { type WarehouseTableDef, warehouseTables } from '../shared/schema';
 import { BatchLoadError, LoadError } from './errors';
-import { appendFactSql, copySql, createStagingSql, parquetToCsvSql, upsertDimensionSql } from './load-sql';
+import {
+  addForeignKeySql,
+  appendFactSql,
+  copySql,
+  createStagingSql,
+  dropForeignKeySql,
+  foreignKeys,
+  parquetToCsvSql,
+  upsertDimensionSql,
+} from './load-sql';
 
 /**
  * Advisory lock key held by a loader for the whole of one batch transaction ('totesld' in
  * ASCII): a second loader waits, then sees the batch in the ledger and moves on.
  */
 export const LOAD_LOCK_KEY = 0x746f7465736c64n;
+
+/**
+ * Fact batches at least this large (and at least 1/20 of the table) are appended with the
+ * table's foreign keys dropped and re-added in the same transaction: PostgreSQL checks a
+ * foreign key per inserted row with a trigger (measured: 42 s of 53 s for 1M sales rows),
+ * while re-adding it validates the whole table in one query (1.9 s for all 9 keys over 1M
+ * rows). The price is an exclusive lock on the fact table until commit, so small incremental
+ * batches keep the row triggers and never block readers.
+ */
+export const BULK_FOREIGN_KEY_MIN_ROWS = 50_000;
 
 /** Collaborators of {@link load}. */
 export interface LoadDeps {
@@ -33,6 +52,8 @@ export interface LoadDeps {
   readonly workDir: string;
   /** Apply at most this many batches (the rest wait for the next call). @default unlimited */
   readonly maxBatches?: number;
+  /** Fact batches from this size on are appended in bulk mode. @default {@link BULK_FOREIGN_KEY_MIN_ROWS} */
+  readonly bulkForeignKeyMinRows?: number;
 }
 
 /** One transform batch applied to the warehouse. */
@@ -207,6 +228,7 @@ async function applyTable(
   scratch: string,
 ): Promise<number> {
   const context = { batchSeq: manifest.seq, table: table.name };
+  const started = Date.now();
   const paths = await localFiles(deps.lake, objects, scratch);
   const csv = join(scratch, `${table.name}.csv`);
   try {
@@ -217,6 +239,7 @@ async function applyTable(
       { cause: error, context },
     );
   }
+  const converted = Date.now();
   const { warehouse } = deps;
   await warehouse.query(createStagingSql(table));
   const copied = await copyCsv(warehouse, copySql(table), csv).catch((error: unknown) => {
@@ -232,15 +255,55 @@ async function applyTable(
       { context },
     );
   }
-  const sql = table.kind === 'dimension' ? upsertDimensionSql(table) : appendFactSql(table);
+  const staged = Date.now();
   try {
-    return (await warehouse.query(sql)).rowCount ?? 0;
+    const written =
+      table.kind === 'dimension'
+        ? ((await warehouse.query(upsertDimensionSql(table))).rowCount ?? 0)
+        : await appendFacts(
+            warehouse,
+            table,
+            copied,
+            deps.bulkForeignKeyMinRows ?? BULK_FOREIGN_KEY_MIN_ROWS,
+          );
+    deps.log.debug('loaded table', {
+      ...context,
+      rows: written,
+      parquetToCsvMs: converted - started,
+      copyMs: staged - converted,
+      applyMs: Date.now() - staged,
+    });
+    return written;
   } catch (error) {
     throw new BatchLoadError(
       `transform batch ${manifest.seq} violates a constraint of ${table.name}: ${messageOf(error)}. The batch was rolled back; fix the curated data (or the transform) and load again.`,
       { cause: error, context },
     );
   }
+}
+
+/** Appends staged fact versions, in bulk mode (see {@link BULK_FOREIGN_KEY_MIN_ROWS}) when large. */
+async function appendFacts(
+  warehouse: Client,
+  table: WarehouseTableDef,
+  staged: number,
+  minRows: number,
+): Promise<number> {
+  const bulk = staged >= minRows && staged * 20 >= (await estimatedRows(warehouse, table));
+  const fks = bulk ? foreignKeys(table) : [];
+  for (const fk of fks) await warehouse.query(dropForeignKeySql(fk));
+  const written = (await warehouse.query(appendFactSql(table))).rowCount ?? 0;
+  for (const fk of fks) await warehouse.query(addForeignKeySql(fk));
+  return written;
+}
+
+/** The planner's row estimate of a table (0 before its first ANALYZE): cheap, unlike count(*). */
+async function estimatedRows(warehouse: Client, table: WarehouseTableDef): Promise<number> {
+  const { rows } = await warehouse.query<{ n: number }>(
+    `SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = to_regclass($1)`,
+    [`public.${table.name}`],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 /** Local paths of the objects: in place for a local lake, downloaded into `scratch` otherwise. */

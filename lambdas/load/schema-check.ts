@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { type WarehouseTableDef, warehousePgType, warehouseTables } from '../shared/schema';
 import { SchemaDriftError } from './errors';
+import { foreignKeys } from './load-sql';
 
 /** One column as the warehouse's `information_schema.columns` describes it. */
 export interface ActualColumn {
@@ -86,9 +87,50 @@ export function schemaDrift(
   return problems;
 }
 
+/** One foreign key as the warehouse catalog describes it. */
+export interface ActualForeignKey {
+  readonly name: string;
+  readonly table_name: string;
+  readonly column_name: string;
+  readonly ref_table: string;
+  readonly ref_column: string;
+}
+
+/**
+ * Every difference between the warehouse's foreign keys and the `references` of the schema
+ * module. The loader relies on the names (`<table>_<column>_fkey`) to re-add them in bulk.
+ */
+export function foreignKeyDrift(
+  actual: readonly ActualForeignKey[],
+  tables: readonly WarehouseTableDef[] = warehouseTables,
+): string[] {
+  const problems: string[] = [];
+  for (const table of tables) {
+    const expected = foreignKeys(table);
+    for (const fk of expected) {
+      const got = actual.find((a) => a.name === fk.name && a.table_name === fk.table);
+      const target = `${fk.refTable}(${fk.refColumn})`;
+      if (!got) problems.push(`${fk.table}.${fk.column}: foreign key ${fk.name} to ${target} is missing`);
+      else if (got.column_name !== fk.column || `${got.ref_table}(${got.ref_column})` !== target) {
+        problems.push(
+          `${fk.table}.${fk.column}: foreign key ${fk.name} is on ${got.column_name} → ${got.ref_table}(${got.ref_column}), expected ${fk.column} → ${target}`,
+        );
+      }
+    }
+    for (const extra of actual.filter(
+      (a) => a.table_name === table.name && !expected.some((e) => e.name === a.name),
+    )) {
+      problems.push(
+        `${table.name}.${extra.column_name}: foreign key ${extra.name} is not in the schema module`,
+      );
+    }
+  }
+  return problems;
+}
+
 /**
  * Checks that the 11 star-schema tables in the warehouse's `public` schema have exactly the
- * columns, types and nullability of `warehouseTables`; throws {@link SchemaDriftError}
+ * columns, types, nullability and foreign keys of `warehouseTables`; throws {@link SchemaDriftError}
  * listing every difference otherwise. Run after the migrations, before loading.
  */
 export async function checkWarehouseSchema(warehouse: Client): Promise<void> {
@@ -100,7 +142,17 @@ export async function checkWarehouseSchema(warehouse: Client): Promise<void> {
       ORDER BY table_name, ordinal_position`,
     [warehouseTables.map((t) => t.name)],
   );
-  const problems = schemaDrift(rows);
+  const fks = await warehouse.query<ActualForeignKey>(
+    `SELECT c.conname AS name, t.relname AS table_name, a.attname AS column_name,
+            rt.relname AS ref_table, ra.attname AS ref_column
+       FROM pg_constraint c
+       JOIN pg_class t ON t.oid = c.conrelid
+       JOIN pg_class rt ON rt.oid = c.confrelid
+       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+       JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
+      WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace`,
+  );
+  const problems = [...schemaDrift(rows), ...foreignKeyDrift(fks.rows)];
   if (problems.length > 0) {
     throw new SchemaDriftError(
       `the warehouse tables differ from the schema module (lambdas/shared/schema/warehouse.ts):\n  ${problems.join('\n  ')}\nAdd a migration in warehouse-sql/ that brings them in line, or fix the schema module.`,

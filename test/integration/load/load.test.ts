@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { BatchLoadError } from '../../../lambdas/load/errors';
 import { load } from '../../../lambdas/load/load';
 import { migrate } from '../../../lambdas/load/migrate';
+import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
 import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
 import { silentLog } from '../../../lambdas/shared/logger';
 import {
@@ -19,13 +20,18 @@ describe('load', () => {
   let warehouse: Client;
   let fixture: CuratedLakeFixture;
 
-  const run = (options: { client?: Client; lake?: LakeStore; maxBatches?: number } = {}) =>
+  const run = (
+    options: { client?: Client; lake?: LakeStore; maxBatches?: number; bulkForeignKeyMinRows?: number } = {},
+  ) =>
     load({
       warehouse: options.client ?? warehouse,
       lake: options.lake ?? fixture.lake,
       log: silentLog,
       workDir: fixture.workDir,
       ...(options.maxBatches === undefined ? {} : { maxBatches: options.maxBatches }),
+      ...(options.bulkForeignKeyMinRows === undefined
+        ? {}
+        : { bulkForeignKeyMinRows: options.bulkForeignKeyMinRows }),
     });
 
   const query = async <T extends object>(sql: string): Promise<T[]> => (await warehouse.query<T>(sql)).rows;
@@ -287,6 +293,40 @@ describe('load', () => {
     await expect(run()).rejects.toThrow(/dim_currency/);
     expect(await count('etl.load_log')).toBe(0);
     expect(await count('dim_date')).toBe(0);
+  });
+
+  describe('in bulk mode (large fact batches)', () => {
+    it('appends the facts and leaves every foreign key in place', async () => {
+      await fixture.writeBatch({
+        dimensions: baseDimensions(),
+        facts: { fact_sales_order: [1, 2, 3].map((id) => salesOrder({ sales_order_id: id })) },
+      });
+      const result = await run({ bulkForeignKeyMinRows: 2 });
+      expect(result.rows).toMatchObject({ fact_sales_order: 3 });
+      await expect(checkWarehouseSchema(warehouse)).resolves.toBeUndefined();
+      await expect(
+        warehouse.query(`INSERT INTO fact_sales_order (sales_order_id, created_date, created_time, last_updated_date,
+          last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id,
+          agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id, observed_at, is_deleted)
+          SELECT sales_order_id, created_date, created_time, last_updated_date, last_updated_time, 999,
+            counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date,
+            agreed_delivery_date, agreed_delivery_location_id, observed_at, is_deleted FROM fact_sales_order LIMIT 1`),
+      ).rejects.toThrow(/fact_sales_order_sales_staff_id_fkey/);
+    });
+
+    it('rolls back a batch whose rows miss a dimension, foreign keys and all', async () => {
+      await fixture.writeBatch({
+        dimensions: baseDimensions(),
+        facts: { fact_sales_order: [salesOrder(), salesOrder({ sales_order_id: 2, design_id: 7 })] },
+      });
+      await expect(run({ bulkForeignKeyMinRows: 2 })).rejects.toThrow(
+        /batch 1 violates a constraint of fact_sales_order.*fact_sales_order_design_id_fkey/,
+      );
+      expect(await count('fact_sales_order')).toBe(0);
+      expect(await count('dim_date')).toBe(0);
+      expect(await count('etl.load_log')).toBe(0);
+      await expect(checkWarehouseSchema(warehouse)).resolves.toBeUndefined();
+    });
   });
 
   it('applies each batch once when loaders run concurrently', async () => {

@@ -1,7 +1,10 @@
 import {
+  addForeignKeySql,
   appendFactSql,
   copySql,
   createStagingSql,
+  dropForeignKeySql,
+  foreignKeys,
   parquetToCsvSql,
   upsertDimensionSql,
 } from '../../../lambdas/load/load-sql';
@@ -52,5 +55,27 @@ describe('load SQL', () => {
     expect(sql).toBe(
       `COPY (SELECT "design_id", "design_name", "file_location", "file_name" FROM read_parquet(['/tmp/o''brien/a.parquet', '/tmp/b.parquet'], hive_partitioning = false)) TO '/tmp/x.csv' (FORMAT csv, HEADER false)`,
     );
+  });
+
+  it("derives the facts' foreign keys, with PostgreSQL's default names, from the schema module", () => {
+    const fks = foreignKeys(warehouseTable('fact_payment'));
+    expect(fks.map((fk) => `${fk.column}->${fk.refTable}`)).toEqual([
+      'created_date->dim_date',
+      'last_updated_date->dim_date',
+      'transaction_id->dim_transaction',
+      'counterparty_id->dim_counterparty',
+      'currency_id->dim_currency',
+      'payment_type_id->dim_payment_type',
+      'payment_date->dim_date',
+    ]);
+    const currency = fks.find((fk) => fk.column === 'currency_id');
+    if (!currency) throw new Error('no currency_id foreign key');
+    expect(dropForeignKeySql(currency)).toBe(
+      'ALTER TABLE "fact_payment" DROP CONSTRAINT "fact_payment_currency_id_fkey"',
+    );
+    expect(addForeignKeySql(currency)).toBe(
+      'ALTER TABLE "fact_payment" ADD CONSTRAINT "fact_payment_currency_id_fkey" FOREIGN KEY ("currency_id") REFERENCES "dim_currency" ("currency_id")',
+    );
+    expect(foreignKeys(warehouseTable('dim_transaction'))).toEqual([]);
   });
 });

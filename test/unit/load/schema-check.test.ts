@@ -1,6 +1,9 @@
+import { foreignKeys } from '../../../lambdas/load/load-sql';
 import {
   type ActualColumn,
+  type ActualForeignKey,
   expectedColumns,
+  foreignKeyDrift,
   pgTypeOf,
   schemaDrift,
 } from '../../../lambdas/load/schema-check';
@@ -85,4 +88,40 @@ const base = (): Pick<ActualColumn, 'table_name' | 'column_name' | 'is_nullable'
   table_name: 't',
   column_name: 'c',
   is_nullable: 'NO',
+});
+
+describe('foreign key check', () => {
+  const matching = (): ActualForeignKey[] =>
+    warehouseTables.flatMap((t) =>
+      foreignKeys(t).map((fk) => ({
+        name: fk.name,
+        table_name: fk.table,
+        column_name: fk.column,
+        ref_table: fk.refTable,
+        ref_column: fk.refColumn,
+      })),
+    );
+
+  it('finds no drift when every reference of the schema module is a foreign key', () => {
+    expect(matching()).toHaveLength(9 + 8 + 7);
+    expect(foreignKeyDrift(matching())).toEqual([]);
+  });
+
+  it('names a missing, a misdirected and an unexpected foreign key', () => {
+    const actual = matching()
+      .filter((fk) => fk.name !== 'fact_sales_order_design_id_fkey')
+      .map((fk) => (fk.name === 'fact_payment_currency_id_fkey' ? { ...fk, ref_table: 'dim_location' } : fk));
+    actual.push({
+      name: 'dim_transaction_sales_order_id_fkey',
+      table_name: 'dim_transaction',
+      column_name: 'sales_order_id',
+      ref_table: 'fact_sales_order',
+      ref_column: 'sales_order_id',
+    });
+    expect(foreignKeyDrift(actual)).toEqual([
+      'dim_transaction.sales_order_id: foreign key dim_transaction_sales_order_id_fkey is not in the schema module',
+      'fact_sales_order.design_id: foreign key fact_sales_order_design_id_fkey to dim_design(design_id) is missing',
+      'fact_payment.currency_id: foreign key fact_payment_currency_id_fkey is on currency_id → dim_location(currency_id), expected currency_id → dim_currency(currency_id)',
+    ]);
+  });
 });
