@@ -89,7 +89,7 @@ export function readRawSql(table: SourceTableDef, files: readonly { path: string
       `SELECT *, ${f.seq}::INTEGER AS _seq FROM read_json(${sqlString(f.path)}, format = 'newline_delimited', ` +
       `compression = 'gzip', columns = ${spec})`,
   );
-  return `CREATE OR REPLACE TEMP TABLE ${rel('raw', table.name)} AS ${reads.join('\nUNION ALL ')}`;
+  return `CREATE OR REPLACE TEMP VIEW ${rel('raw', table.name)} AS ${reads.join('\nUNION ALL ')}`;
 }
 
 const TIMESTAMP_TEXT = String.raw`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$`;
@@ -175,14 +175,20 @@ function tableChecks(table: SourceTableDef): Check[] {
   ];
 }
 
-/** `chk_t`: raw rows with a row id and the first failed check (NULL when the row is valid). */
+/**
+ * `chk_t`: raw rows with a row id and the first failed check (NULL when the row is valid).
+ * The checks run once per row: the CASE yields the check's number, which indexes the lists
+ * of reasons and columns.
+ */
 export function checkSql(table: SourceTableDef): string {
   const checks = tableChecks(table);
-  const reason = `CASE ${checks.map((c) => `WHEN ${c.when} THEN ${sqlString(c.reason)}`).join(' ')} END`;
-  const column = `CASE ${checks.map((c) => `WHEN ${c.when} THEN ${sqlString(c.column)}`).join(' ')} END`;
+  const which = `CASE ${checks.map((c, i) => `WHEN ${c.when} THEN ${i + 1}`).join(' ')} END`;
+  const reasons = `[${checks.map((c) => sqlString(c.reason)).join(', ')}]`;
+  const columns = `[${checks.map((c) => sqlString(c.column)).join(', ')}]`;
   return (
     `CREATE OR REPLACE TEMP TABLE ${rel('chk', table.name)} AS ` +
-    `SELECT *, row_number() OVER () AS _rid, ${reason} AS _reason, ${column} AS _column FROM ${rel('raw', table.name)}`
+    `SELECT *, ${reasons}[_check] AS _reason, ${columns}[_check] AS _column FROM (` +
+    `SELECT *, row_number() OVER () AS _rid, ${which} AS _check FROM ${rel('raw', table.name)})`
   );
 }
 
