@@ -35,12 +35,13 @@ export const LOAD_LOCK_KEY = 0x746f7465736c64n;
 /**
  * Fact batches at least this large (and at least 1/20 of the table) are appended with the
  * table's foreign keys dropped and re-added in the same transaction: PostgreSQL checks a
- * foreign key per inserted row with a trigger (measured: 42 s of 53 s for 1M sales rows),
- * while re-adding it validates the whole table in one query (1.9 s for all 9 keys over 1M
- * rows). The price is an exclusive lock on the fact table until commit, so small incremental
- * batches keep the row triggers and never block readers.
+ * foreign key per inserted row with a trigger, while re-adding it validates the whole table in
+ * one set-based query. Measured here: 1M sales rows 53 s → 20 s; the real Nov 2024 totesys
+ * (31,672 fact rows) 2.5 s → 0.27 s of apply time. The price is an exclusive lock on the fact
+ * table until commit, so small incremental batches (tens of rows) keep the row triggers and
+ * never block readers.
  */
-export const BULK_FOREIGN_KEY_MIN_ROWS = 50_000;
+export const BULK_FOREIGN_KEY_MIN_ROWS = 5_000;
 
 /** Collaborators of {@link load}. */
 export interface LoadDeps {
