@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from 'pg';
 import { connectPg } from '../../../lambdas/shared/db/connect';
-import { SeedConflictError } from '../../../lambdas/shared/source/errors';
+import { SeedConflictError, SnapshotFormatError } from '../../../lambdas/shared/source/errors';
 import { createSourceSchema, seedFromSnapshot } from '../../../lambdas/shared/source/seed';
 import { createTestDatabase } from '../../support/pg';
 
@@ -157,6 +160,32 @@ describe('seedFromSnapshot', () => {
       );
       expect(next.rows[0].n).toBe(max.rows[0].m + 1);
     });
+  });
+
+  it('rejects a malformed file naming the record and column, rolls everything back and leaves the connection usable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'totes-snapshot-'));
+    try {
+      const ok = '"created_at": "2022-11-03T14:20:49.962000", "last_updated": "2022-11-03T14:20:49.962000"';
+      await writeFile(
+        join(dir, 'currency.jsonl'),
+        `{"currency_id": 1, "currency_code": "GBP", ${ok}}\n{"currency_id": 2, "currency_code": null, ${ok}}\n`,
+      );
+      await writeFile(
+        join(dir, 'payment_type.json'),
+        `[{"payment_type_id": 1, "payment_type_name": "SALES_RECEIPT", ${ok}}]`,
+      );
+      await withSource(async (client) => {
+        const failure = seedFromSnapshot(client, dir);
+        await expect(failure).rejects.toBeInstanceOf(SnapshotFormatError);
+        await expect(failure).rejects.toThrow(/record 2: column currency_code/);
+        const { rows } = await client.query(
+          'SELECT (SELECT count(*) FROM currency)::int + (SELECT count(*) FROM payment_type)::int AS n',
+        );
+        expect(rows[0].n).toBe(0);
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to load over existing rows without --upsert, leaving the database unchanged', async () => {
