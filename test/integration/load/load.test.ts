@@ -4,6 +4,7 @@ import { load } from '../../../lambdas/load/load';
 import { migrate } from '../../../lambdas/load/migrate';
 import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
 import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
+import { TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
 import { silentLog } from '../../../lambdas/shared/logger';
 import {
   baseDimensions,
@@ -376,6 +377,25 @@ describe('load', () => {
     expect(result.rows).toMatchObject({ fact_sales_order: 2, dim_date: 4 });
     expect(download).toHaveBeenCalledTimes(10);
     expect(download.mock.calls.every(([, path]) => path.startsWith(fixture.workDir))).toBe(true);
+  });
+
+  it('finds nothing to do when another loader applied a batch committed after this one started', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions() });
+    await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder()] } });
+    await run();
+    const local = fixture.lake;
+    let reads = 0;
+    const staleFirstRead: LakeStore = Object.assign(Object.create(local) as LakeStore, {
+      get: async (key: string) =>
+        key === TRANSFORM_STATE_KEY && reads++ === 0
+          ? { body: Buffer.from(JSON.stringify({ seq: 1 })), version: 'stale' }
+          : local.get(key),
+    });
+    await expect(run({ lake: staleFirstRead })).resolves.toMatchObject({
+      batches: [],
+      lastLoadedSeq: 2,
+      committedSeq: 1,
+    });
   });
 
   it('refuses a warehouse that is ahead of the lake', async () => {
