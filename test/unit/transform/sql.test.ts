@@ -1,5 +1,5 @@
 import { openDuck } from '../../../lambdas/shared/query/duckdb';
-import { sourceTable, warehouseTable, warehouseTables } from '../../../lambdas/shared/schema';
+import { column, sourceTable, warehouseTable, warehouseTables } from '../../../lambdas/shared/schema';
 import { currencyName, ISO_4217 } from '../../../lambdas/transform/iso4217';
 import {
   checkSql,
@@ -26,8 +26,7 @@ describe('transform SQL generated from the schema', () => {
 
   it('keeps text dates as DATE in the memory and money as DECIMAL(10,2)', () => {
     const payment = sourceTable('payment');
-    const type = (name: string) =>
-      stateType(payment.columns.find((c) => c.name === name) ?? payment.columns[0]!);
+    const type = (name: string) => stateType(column(payment, name));
     expect([type('payment_date'), type('payment_amount'), type('created_at'), type('paid')]).toEqual([
       'DATE',
       'DECIMAL(10,2)',
