@@ -1,18 +1,23 @@
 import type { Command } from 'commander';
+import * as demo from './demo';
 import * as ingest from './ingest';
 import * as load from './load';
 import * as query from './query';
 import * as run from './run';
 import * as seed from './seed';
+import * as simulate from './simulate';
 import * as status from './status';
 import * as transform from './transform';
+import * as verify from './verify';
 import * as watch from './watch';
 
 /** Every CLI command registers itself on the program; each lives in its own file. */
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  demo.register,
   seed.register,
+  simulate.register,
   ingest.register,
   transform.register,
   load.register,
@@ -20,4 +25,5 @@ export const commands: RegisterCommand[] = [
   watch.register,
   status.register,
   query.register,
+  verify.register,
 ];

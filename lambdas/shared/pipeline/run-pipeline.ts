@@ -1,12 +1,11 @@
 import type { Client } from 'pg';
 import { type IngestResult, ingest } from '../../ingest/ingest';
-import { type LoadResult, load } from '../../load/load';
-import { type MigrateResult, migrate } from '../../load/migrate';
+import { type LoadStageResult, runLoadStage } from '../../load/stage';
 import { type TransformResult, transform } from '../../transform/transform';
 import type { Catalog } from '../catalog';
 import type { LakeStore } from '../lake/lake-store';
 import type { Log } from '../logger';
-import { acquireLease, type LeaseOptions } from './lease';
+import { acquireLease, DEFAULT_LEASE_TTL_MS, type LeaseOptions } from './lease';
 
 /** A pipeline stage, for progress reporting. */
 export type Stage = 'ingest' | 'transform' | 'load';
@@ -31,8 +30,8 @@ export interface PipelineDeps {
 export interface PipelineResult {
   readonly ingest: IngestResult;
   readonly transform: readonly TransformResult[];
-  readonly migrate: MigrateResult;
-  readonly load: LoadResult;
+  /** Migrations applied and batches loaded. */
+  readonly load: LoadStageResult;
   readonly seconds: Readonly<Record<Stage, number>>;
 }
 
@@ -46,9 +45,11 @@ export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
   const { lake, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const lease = await acquireLease(lake, { clock, ...deps.lease });
+  // Renew well within the lease's lifetime, so that a short TTL (quick takeover after a
+  // crash) does not let a second run in while this one is still working.
   const heartbeat = setInterval(
     () => lease.renew().catch((error: unknown) => log.error('lease renewal failed', { error })),
-    60_000,
+    Math.min(60_000, Math.max(250, (deps.lease?.ttlMs ?? DEFAULT_LEASE_TTL_MS) / 3)),
   );
   heartbeat.unref();
   const seconds: Record<Stage, number> = { ingest: 0, transform: 0, load: 0 };
@@ -72,12 +73,10 @@ export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
         if (!batch.more) return batches;
       }
     });
-    const { migrated, loaded } = await timed('load', async () => {
-      const migrated = await migrate({ warehouse: deps.warehouse, log });
-      const loaded = await load({ warehouse: deps.warehouse, lake, log, workDir: deps.workDir });
-      return { migrated, loaded };
-    });
-    return { ingest: ingested, transform: transformed, migrate: migrated, load: loaded, seconds };
+    const loaded = await timed('load', () =>
+      runLoadStage({ warehouse: deps.warehouse, lake, log, workDir: deps.workDir }),
+    );
+    return { ingest: ingested, transform: transformed, load: loaded, seconds };
   } finally {
     clearInterval(heartbeat);
     await lease
