@@ -34,13 +34,12 @@ describe('databaseUrlFromSecret', () => {
   });
 
   it('names the missing fields without echoing the secret', () => {
-    const error = (() => {
-      try {
-        databaseUrlFromSecret('{"host":"replace-me","password":"hunter2"}', 'source-secret');
-      } catch (e) {
-        return e as Error;
-      }
-    })();
+    let error: Error | undefined;
+    try {
+      databaseUrlFromSecret('{"host":"replace-me","password":"hunter2"}', 'source-secret');
+    } catch (e) {
+      error = e as Error;
+    }
     expect(error).toBeInstanceOf(DatabaseSecretError);
     expect(error?.message).toMatch(/source-secret lacks usable database credentials \(check .*dbname/);
     expect(error?.message).not.toContain('hunter2');
@@ -67,7 +66,9 @@ describe('readDatabaseUrl', () => {
   it('explains a refused read and keeps the cause', async () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
     secrets.on(GetSecretValueCommand).rejects(denied);
-    const error = await readDatabaseUrl(new SecretsManagerClient({}), 'arn:secret').catch((e: Error) => e);
+    const error = (await readDatabaseUrl(new SecretsManagerClient({}), 'arn:secret').catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(error).toBeInstanceOf(DatabaseSecretError);
     expect(error.message).toMatch(/cannot read secret arn:secret \(AccessDeniedException: denied\)/);
     expect(error.cause).toBe(denied);
