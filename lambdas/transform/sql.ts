@@ -8,6 +8,7 @@
  * - `chk_t`  the same rows with `_rid` (row id) and `_reason`/`_column` of the first check that fails;
  * - `chg_t`  valid changes, typed (plus held rows retried from earlier batches);
  * - `old_t`  the transform's memory: latest known version of every row before the batch;
+ * - `prior_t` the part of `old_t` that the batch's changes touch;
  * - `ver_t`  prior version + the batch's versions of every touched row, with change flags;
  * - `cur_t`  the memory after the batch.
  * Per warehouse table `w`: `prev_w` (the committed snapshot), `new_w` (rebuilt), `w` itself
@@ -260,6 +261,9 @@ export function emptyTableSql(name: string, columns: readonly (readonly [string,
   return `CREATE OR REPLACE TEMP TABLE ${ident(name)} (${columns.map(([n, t]) => `${ident(n)} ${t}`).join(', ')})`;
 }
 
+/** `read_parquet` of one file; folder names such as `snapshot=…` are not columns. */
+const parquet = (path: string): string => `read_parquet(${sqlString(path)}, hive_partitioning = false)`;
+
 /** A view over one Parquet file, selecting `columns` cast to their types (never trusting the file). */
 export function parquetViewSql(
   name: string,
@@ -267,7 +271,41 @@ export function parquetViewSql(
   columns: readonly (readonly [string, string])[],
 ): string {
   const select = columns.map(([n, t]) => `CAST(${ident(n)} AS ${t}) AS ${ident(n)}`).join(', ');
-  return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT ${select} FROM read_parquet(${sqlString(path)})`;
+  return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT ${select} FROM ${parquet(path)}`;
+}
+
+/**
+ * A view of the transform's memory of `table` kept as a base file plus delta files (oldest
+ * first): the newest version of each row across them. With `touchedOnly`, only the rows
+ * `chg_t` touches are read (the key filter is pushed into each Parquet scan), which is what
+ * keeps a batch of 100 changes cheap against a memory of millions of rows.
+ */
+export function memoryViewSql(
+  name: string,
+  table: SourceTableDef,
+  paths: readonly string[],
+  touchedOnly: boolean,
+): string {
+  const pk = ident(table.primaryKey);
+  const columns = stateColumns(table);
+  const select = columns.map(([n, t]) => `CAST(${ident(n)} AS ${t}) AS ${ident(n)}`).join(', ');
+  const filter = touchedOnly ? ` WHERE ${pk} IN (SELECT ${pk} FROM ${rel('chg', table.name)})` : '';
+  if (paths.length === 1) {
+    return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT ${select} FROM ${parquet(paths[0] ?? '')}${filter}`;
+  }
+  const parts = paths.map((p, i) => `SELECT ${select}, ${i} AS _gen FROM ${parquet(p)}${filter}`);
+  return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT * EXCLUDE (_gen) FROM (${parts.join('\nUNION ALL ')})
+QUALIFY row_number() OVER (PARTITION BY ${pk} ORDER BY _gen DESC) = 1`;
+}
+
+/** The new memory rows of the rows that changed in this batch (a delta file). */
+export function deltaSql(table: SourceTableDef): string {
+  const cols = stateColumns(table)
+    .map(([n]) => ident(n))
+    .join(', ');
+  const ver = rel('ver', table.name);
+  return `SELECT ${cols} FROM ${ver} WHERE NOT _unknown AND _pk IN (SELECT _pk FROM ${ver} WHERE _new AND _changed)
+QUALIFY row_number() OVER (PARTITION BY _pk ORDER BY _n DESC) = 1`;
 }
 
 /**
@@ -286,7 +324,7 @@ WITH touched AS (SELECT DISTINCT ${pk} FROM ${rel('chg', table.name)}),
 stream AS (
   SELECT o.${pk} AS _pk, false AS _new, 0 AS _seq, o._observed_at, NULL::BIGINT AS _rid, o._deleted,
          {${table.columns.map((c) => `${sqlString(c.name)}: o.${ident(c.name)}`).join(', ')}} AS _vals
-  FROM ${rel('old', table.name)} o WHERE o.${pk} IN (SELECT ${pk} FROM touched)
+  FROM ${rel('prior', table.name)} o WHERE o.${pk} IN (SELECT ${pk} FROM touched)
   UNION ALL
   SELECT ${pk}, true, _seq, _observed_at, _rid, _op = 'd', CASE WHEN _op = 'd' THEN NULL ELSE ${vals} END
   FROM ${rel('chg', table.name)}

@@ -17,8 +17,10 @@ export interface TransformState {
   /**
    * The transform's memory: per source table, a Parquet file with the latest known version
    * of every row ever seen (deleted rows flagged), for joins, ripple and de-duplication.
+   * A base file then delta files, oldest first: a batch appends only the rows it changed
+   * (fact sources), and the files are merged into a new base every so often.
    */
-  readonly current: Readonly<Record<string, string>>;
+  readonly current: Readonly<Record<string, readonly string[]>>;
   /** Per fact source table: Parquet of versions held for a missing dimension row, retried next batch. */
   readonly held: Readonly<Record<string, string>>;
   /** Per dimension: the Parquet file of its committed snapshot. */
@@ -66,7 +68,12 @@ export async function readTransformState(
       state: {
         ...EMPTY_STATE,
         ...parsed,
-        current: parsed.current ?? {},
+        current: Object.fromEntries(
+          Object.entries(parsed.current ?? {}).map(([t, files]) => [
+            t,
+            typeof files === 'string' ? [files] : files,
+          ]),
+        ),
         held: parsed.held ?? {},
         dimensions: parsed.dimensions ?? {},
       },

@@ -19,7 +19,14 @@ import {
 } from '../shared/lake/manifests';
 import type { Log } from '../shared/logger';
 import { type DuckSession, openDuck, sqlString } from '../shared/query/duckdb';
-import { factTables, ident, type SourceTableDef, sourceTables, warehouseTable } from '../shared/schema';
+import {
+  factTables,
+  ident,
+  type SourceTableDef,
+  sourceTable,
+  sourceTables,
+  warehouseTable,
+} from '../shared/schema';
 import { RawObjectMissingError, TransformSqlError } from './errors';
 import { ISO_4217 } from './iso4217';
 import {
@@ -29,12 +36,14 @@ import {
   curatedColumns,
   currentSql,
   DIMENSIONS,
+  deltaSql,
   dimDateSql,
   dimensionSql,
   emptyTableSql,
   factRowsSql,
   factSources,
   holdSql,
+  memoryViewSql,
   parquetViewSql,
   type QuarantineReason,
   REASON_TEXT,
@@ -225,11 +234,14 @@ interface BatchOutcome {
   readonly dimensions: CuratedObject[];
   readonly quarantine: CuratedObject[];
   readonly quarantined: QuarantineCount[];
-  readonly current: Record<string, string>;
+  readonly current: Record<string, readonly string[]>;
   readonly held: Record<string, string>;
   readonly heldCounts: Record<string, number>;
   readonly dimensionFiles: Record<string, string>;
 }
+
+/** Delta files of a fact source's memory before they are merged into a new base. */
+const MAX_MEMORY_FILES = 16;
 
 /** Parallel uploads of fact files (one per date partition, so many on a first load). */
 const UPLOAD_CONCURRENCY = 8;
@@ -430,18 +442,24 @@ class Batch {
       `INSERT INTO quarantine SELECT ${sqlString(t)}, _reason, _column, TRY_CAST(${ident(table.primaryKey)} AS BIGINT), ${rawRowJson(table)} FROM ${rel('chk', t)} WHERE _reason IS NOT NULL`,
     );
     await this.step(t, statements);
-    await this.defineOld(table);
+    await this.defineMemory(`prior_${t}`, table, true);
   }
 
   /** `old_t`: the committed memory of `table`, or an empty table before its first batch. */
   private async defineOld(table: SourceTableDef): Promise<void> {
-    const name = `old_${table.name}`;
+    await this.defineMemory(`old_${table.name}`, table, false);
+  }
+
+  /** `old_t` (whole) or `prior_t` (rows the batch touches) over the memory's files. */
+  private async defineMemory(name: string, table: SourceTableDef, touchedOnly: boolean): Promise<void> {
     if (this.defined.has(name)) return;
-    const key = this.state.current[table.name];
+    const keys = this.state.current[table.name] ?? [];
+    const paths: string[] = [];
+    for (const key of keys) paths.push(await this.localCopy(key));
     const sql =
-      key === undefined
+      paths.length === 0
         ? emptyTableSql(name, stateColumns(table))
-        : parquetViewSql(name, await this.localCopy(key), stateColumns(table));
+        : memoryViewSql(name, table, paths, touchedOnly);
     await this.step(table.name, [sql]);
     this.defined.add(name);
   }
@@ -452,14 +470,21 @@ class Batch {
     await this.step(t, [
       versionsSql(table),
       `INSERT INTO quarantine SELECT ${sqlString(t)}, 'unknown_row_deleted', ${sqlString(table.primaryKey)}, v._pk, ${rawRowJson(table, 'c.')} FROM ${rel('ver', t)} v JOIN ${rel('chk', t)} c ON c._rid = v._rid WHERE v._new AND v._unknown`,
-      currentSql(table),
     ]);
-    this.defined.add(`cur_${t}`);
+    if (!factSources.has(t)) await this.defineCurrent(table);
     return (
       (await this.duck.scalarNumber(
         `SELECT count(*) FROM ${rel('ver', t)} WHERE _new AND _changed AND NOT _unknown`,
       )) > 0
     );
+  }
+
+  /** `cur_t` of a table the batch touched: the whole memory after the batch. */
+  private async defineCurrent(table: SourceTableDef): Promise<void> {
+    if (this.defined.has(`cur_${table.name}`)) return;
+    await this.defineOld(table);
+    await this.step(table.name, [currentSql(table)]);
+    this.defined.add(`cur_${table.name}`);
   }
 
   /** `cur_t` for a table the batch did not touch: its committed memory. */
@@ -571,11 +596,7 @@ class Batch {
     }
 
     const current = { ...this.state.current };
-    for (const table of changed) {
-      const key = currentStateKey(table, this.batchId);
-      await this.copyToLake(`SELECT * FROM ${rel('cur', table)}`, join(out, `cur-${table}.parquet`), key);
-      current[table] = key;
-    }
+    for (const table of changed) current[table] = await this.writeMemory(table, out);
 
     const held = { ...this.state.held };
     for (const [table, count] of Object.entries(heldCounts)) {
@@ -605,6 +626,26 @@ class Batch {
       heldCounts,
       dimensionFiles,
     };
+  }
+
+  /**
+   * Writes the memory of a changed table; returns its files. Fact sources append a delta of
+   * the rows that changed (cheap for small batches on big tables) until there are
+   * `MAX_MEMORY_FILES`, then merge into a new base; the other tables, whose whole memory the
+   * dimensions were rebuilt from anyway, always write a new base.
+   */
+  private async writeMemory(tableName: string, out: string): Promise<string[]> {
+    const table = sourceTable(tableName);
+    const files = this.state.current[tableName] ?? [];
+    const key = currentStateKey(tableName, this.batchId);
+    const file = join(out, `memory-${tableName}.parquet`);
+    if (factSources.has(tableName) && files.length < MAX_MEMORY_FILES) {
+      await this.copyToLake(deltaSql(table), file, key);
+      return [...files, key];
+    }
+    await this.defineCurrent(table);
+    await this.copyToLake(`SELECT * FROM ${rel('cur', tableName)}`, file, key);
+    return [key];
   }
 
   /** Fact rows partitioned by `dt`, one file per partition, uploaded under `factKey`. */

@@ -3,6 +3,7 @@ import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
 import { quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
 import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
 import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
+import { readTransformState } from '../../../lambdas/transform/state';
 import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
 
@@ -231,6 +232,24 @@ describe('transform of changes', () => {
     const leftovers: string[] = [];
     for await (const key of fx.lake.list('')) if (key.includes(crashedBatch)) leftovers.push(key);
     expect(leftovers).toEqual([]);
+  });
+
+  it('merges the memory of a fact source into a new base after 16 delta files, still de-duplicating', async () => {
+    const lengths: number[] = [];
+    for (let minute = 1; minute <= 17; minute++) {
+      const row = { ...realRow('sales_order', 2), units_sold: minute };
+      await fx.commitRun({ sales_order: [{ op: 'u', row }] }, at(minute));
+      await runTransform(fx);
+      lengths.push((await readTransformState(fx.lake)).state.current.sales_order?.length ?? 0);
+    }
+    expect(lengths.slice(13)).toEqual([15, 16, 1, 2]);
+    await fx.commitRun(
+      { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 2), units_sold: 17 } }] },
+      at(30),
+    );
+    expect((await runTransform(fx)).facts).toEqual({});
+    expect(await salesVersions(fx, 2)).toHaveLength(18);
+    expect(await salesVersions(fx, 3)).toHaveLength(1);
   });
 
   it('consumes at most maxIngestRuns per batch and says when more remain', async () => {
