@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, types } from 'pg';
 import { type LocalAthena, openLocalAthena } from '../../../lambdas/shared/query/local-athena';
 import {
@@ -236,6 +238,18 @@ describe('named queries on the real totesys data (local Athena over the curated 
     expect(total(rows, 'orders')).toBe(Number(source.orders));
     expect(cents(rows, 'sales_value')).toBe(Math.round(Number(source.value) * 100));
     expect(Number(source.orders)).toBeGreaterThan(100);
+  });
+
+  it("gives the analyst guide's hand-written Athena answer to last month's sales by country", async () => {
+    const guide = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analyst-guide.md'), 'utf8');
+    const section = /## "What were last month's sales by country\?"([\s\S]*?)\n## /.exec(guide)?.[1] ?? '';
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const result = await athena.runQuery(sql);
+    const fromGuide = result.rows.map((r) => `${r[0]} ${r[1]} ${normalise(r[2])} ${normalise(r[3])}`).sort();
+    const named = (await ask('last_month_sales_by_country')).map(
+      (r) => `${r.delivery_country} ${r.currency_code} ${r.orders} ${r.sales_value}`,
+    );
+    expect(fromGuide).toEqual(named.sort());
   });
 
   it('gives the same answer as the warehouse views QuickSight reads, for every named query', async () => {
