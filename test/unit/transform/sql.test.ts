@@ -68,7 +68,7 @@ describe('transform SQL generated from the schema', () => {
     const duck = await openDuck({ memoryLimit: '256MB', threads: 1 });
     try {
       const table = sourceTable('currency');
-      await duck.exec(`CREATE TEMP VIEW raw_currency AS SELECT * FROM (VALUES
+      await duck.exec(`CREATE TEMP TABLE raw_currency AS SELECT * FROM (VALUES
         ('c', 1::BIGINT, 'GBP', '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
         ('c', 2, NULL, '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
         ('c', 3, 'EUR', 'soon', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
