@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
-import { readNamedQueries } from '../../../lambdas/shared/query/named-queries';
+import { type NamedQuery, readNamedQueries } from '../../../lambdas/shared/query/named-queries';
 import { warehouseTables } from '../../../lambdas/shared/schema';
 
 const guide = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analyst-guide.md'), 'utf8');
@@ -10,16 +10,21 @@ const guide = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analyst-gu
 const guideSqlBlocks = (): string[] =>
   [...guide.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 
+const paramsText = (q: NamedQuery): string =>
+  q.parameters.map((p) => `\`${p.name}\` ${p.type}`).join(', ') || '—';
+
 describe('docs/analyst-guide.md', () => {
   it.each(warehouseTables.map((t) => [t.name, t] as const))('documents every column of %s', (name, table) => {
     const section = new RegExp(`### \`${name}\`[\\s\\S]*?(?=\\n### |\\n## )`).exec(guide)?.[0] ?? '';
-    const documented = [...section.matchAll(/^\| `([a-z0-9_]+)` \| [^|]+ \| [^|]+ \| ([^|]*) \|$/gm)];
+    const documented = [...section.matchAll(/^\| `([a-z0-9_]+)` +\| [^|]+\| [^|]+\| ([^|]*)\|$/gm)];
     expect(documented.map((m) => m[1])).toEqual(table.columns.map((c) => c.name));
     expect(documented.filter((m) => (m[2] ?? '').trim() === '').map((m) => m[1])).toEqual([]);
   });
 
   it('lists every named query', async () => {
-    for (const q of await readNamedQueries()) expect(guide).toContain(`| \`${q.name}\` | ${q.question} |`);
+    const rows = guide.split('\n').map((line) => line.replace(/ {2,}/g, ' '));
+    for (const q of await readNamedQueries())
+      expect(rows).toContain(`| \`${q.name}\` | ${q.question} | ${paramsText(q)} |`);
   });
 
   it('answers "last month\'s sales by country" for Athena and QuickSight', () => {
