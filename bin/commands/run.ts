@@ -22,7 +22,10 @@ export async function runOnce(env: Environment, options: { waitMs?: number } = {
       catalog: env.catalog,
       log: env.log,
       workDir,
-      lease: { waitMs: options.waitMs ?? 0 },
+      lease: {
+        waitMs: options.waitMs ?? 0,
+        ...(env.config.leaseTtlMs ? { ttlMs: env.config.leaseTtlMs } : {}),
+      },
       onStage: stageProgress(),
     });
   } finally {

@@ -19,6 +19,11 @@ export interface Config {
   readonly s3Endpoint: string | undefined;
   /** Folder for local state: embedded PostgreSQL data, the default lake, scratch files. */
   readonly home: string;
+  /**
+   * Lifetime of the pipeline lease without renewal (`TOTES_LEASE_TTL`, seconds): how long a
+   * crashed run blocks the next one. `undefined` = the lease's default (10 minutes).
+   */
+  readonly leaseTtlMs?: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -40,7 +45,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     awsRegion: nonEmpty(env, 'AWS_REGION'),
     s3Endpoint: httpUrl(env, 'S3_ENDPOINT'),
     home,
+    leaseTtlMs: positiveSeconds(env, 'TOTES_LEASE_TTL'),
   };
+}
+
+/** A whole number of seconds > 0, in milliseconds. */
+function positiveSeconds(env: Env, name: string): number | undefined {
+  const value = nonEmpty(env, name);
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) {
+    throw new ConfigError(`${name} must be a whole number of seconds greater than 0 (got ${value})`, {
+      context: { variable: name },
+    });
+  }
+  return Number(value) * 1000;
 }
 
 function nonEmpty(env: Env, name: string): string | undefined {

@@ -3,6 +3,9 @@ import { LeaseHeldError, PreconditionFailedError } from '../errors';
 import type { LakeStore } from '../lake/lake-store';
 import { LEASE_KEY } from '../lake/layout';
 
+/** How long a lease lives without renewal unless told otherwise (`TOTES_LEASE_TTL`). */
+export const DEFAULT_LEASE_TTL_MS = 10 * 60_000;
+
 /** The lease object in the lake. */
 interface LeaseRecord {
   readonly holder: string;
@@ -39,7 +42,7 @@ export interface LeaseOptions {
 export async function acquireLease(lake: LakeStore, options: LeaseOptions = {}): Promise<Lease> {
   const clock = options.clock ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const holder = options.holder ?? `${hostname()}:${process.pid}`;
   const deadline = clock().getTime() + (options.waitMs ?? 0);
 
