@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { connectPg } from '../../lambdas/shared/db/connect';
+import { type VerifyReport, verifyPipeline } from '../../lambdas/shared/pipeline/verify';
+import { openEnvironment } from '../environment';
+import { emit, renderTable } from '../output';
+
+/** Exit code of a verification that found a mismatch (see `EXIT` in bin/totes.ts). */
+const MISMATCH = 3;
+
+/** `totes verify`: reconcile source ↔ raw ↔ curated ↔ warehouse; exit 3 on any mismatch. */
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'reconcile source ↔ raw ↔ curated ↔ warehouse per table (current rows, content checksums, history); exit 3 on a mismatch',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const env = await openEnvironment(program.opts());
+      const source = await connectPg(env.sourceUrl, 'source');
+      const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
+      const workDir = await mkdtemp(join(tmpdir(), 'totes-verify-'));
+      try {
+        const report = await verifyPipeline({ source, warehouse, lake: env.lake, workDir });
+        emit(options.json, report, () => renderReport(report));
+        if (!report.ok) process.exitCode = MISMATCH;
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+        await Promise.all([source.end(), warehouse.end()]);
+        await env.close();
+      }
+    });
+}
+
+/** The report for people: one line per check, mismatches marked. */
+export function renderReport(report: VerifyReport): string {
+  const table = renderTable(report.checks, [
+    { header: 'star table', value: (c) => c.table },
+    { header: 'check', value: (c) => c.check },
+    { header: 'source', value: (c) => c.values.source, right: true },
+    { header: 'raw', value: (c) => c.values.raw, right: true },
+    { header: 'lake', value: (c) => c.values.lake, right: true },
+    { header: 'warehouse', value: (c) => c.values.warehouse, right: true },
+    { header: '', value: (c) => (c.ok ? 'ok' : 'MISMATCH') },
+  ]);
+  const stray = report.strayFiles.length
+    ? [
+        `\n${report.strayFiles.length} fact file(s) in the curated zone belong to no committed batch:`,
+        ...report.strayFiles.slice(0, 10),
+      ]
+    : [];
+  const verdict = report.ok
+    ? 'verified: source, raw, lake and warehouse agree'
+    : `MISMATCH in ${report.checks.filter((c) => !c.ok).length} check(s)${report.strayFiles.length ? ' and stray files' : ''}; run \`totes run\` if a run is unfinished, else look at the tables marked above`;
+  return [table, ...stray, '', verdict].join('\n');
+}
