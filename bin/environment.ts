@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Catalog } from '../lambdas/shared/catalog';
 import { type Config, loadConfig } from '../lambdas/shared/config';
 import { startEmbeddedPostgres } from '../lambdas/shared/db/embedded';
+import { installFaultInjection } from '../lambdas/shared/fault-injection';
 import type { LakeStore } from '../lambdas/shared/lake/lake-store';
 import { openConfiguredLake } from '../lambdas/shared/lake/open-lake';
 import { LocalCatalog } from '../lambdas/shared/local-catalog';
@@ -33,7 +34,8 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
   const server = needsEmbedded ? await startEmbeddedPostgres(join(config.home, 'pg'), { log }) : undefined;
   if (server && config.totesysUrl === undefined) await server.ensureDatabase('totesys');
   if (server && config.warehouseUrl === undefined) await server.ensureDatabase('warehouse');
-  const lake = await openConfiguredLake(config);
+  // Test seam (off unless TOTES_CRASH_AT is set): see lambdas/shared/fault-injection.ts.
+  const lake = installFaultInjection(await openConfiguredLake(config));
   return {
     config,
     sourceUrl: config.totesysUrl ?? server?.url('totesys') ?? '',
