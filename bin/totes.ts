@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, LeaseHeldError } from '../lambdas/shared/errors';
+import { NamedQueryParameterError, UnknownNamedQueryError } from '../lambdas/shared/query/named-queries';
 import { redact } from '../lambdas/shared/redact';
 import { commands } from './commands';
 
@@ -25,7 +26,13 @@ program.parseAsync(process.argv).then(
 );
 
 function exitCodeOf(error: unknown): number {
-  if (error instanceof ConfigError) return EXIT.usage;
+  if (
+    error instanceof ConfigError ||
+    error instanceof UnknownNamedQueryError ||
+    error instanceof NamedQueryParameterError
+  ) {
+    return EXIT.usage;
+  }
   if (error instanceof LeaseHeldError) return EXIT.busy;
   return EXIT.failure;
 }

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import * as demo from './demo';
 import * as ingest from './ingest';
 import * as load from './load';
+import * as queries from './queries';
 import * as query from './query';
+import * as report from './report';
 import * as run from './run';
 import * as seed from './seed';
 import * as simulate from './simulate';
@@ -25,5 +27,7 @@ export const commands: RegisterCommand[] = [
   watch.register,
   status.register,
   query.register,
+  queries.register,
+  report.register,
   verify.register,
 ];
