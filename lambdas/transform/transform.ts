@@ -531,6 +531,7 @@ class Batch {
       for (const source of recipe.sources) await this.ensureCurrent(source);
       await this.definePrevious(dim);
       await this.step(dim, [dimensionSql(dim)]);
+      await this.warnOfOrphans(dim, recipe.sources[0] ?? '');
       if (await this.differs(dim)) {
         await this.step(dim, [
           `CREATE OR REPLACE TEMP VIEW ${ident(dim)} AS SELECT * FROM ${rel('new', dim)}`,
@@ -540,6 +541,20 @@ class Batch {
       }
     }
     return rebuilt;
+  }
+
+  /** Rows of the main source the inner join dropped: their parent row is unknown (yet). */
+  private async warnOfOrphans(dim: string, source: string): Promise<void> {
+    const left = await this.duck.scalarNumber(
+      `SELECT (SELECT count(*) FROM ${rel('cur', source)}) - (SELECT count(*) FROM ${rel('new', dim)})`,
+    );
+    if (left > 0) {
+      this.deps.log.warn('dimension rows left out until their parent row arrives', {
+        table: dim,
+        source,
+        rows: left,
+      });
+    }
   }
 
   private async differs(dim: string): Promise<boolean> {

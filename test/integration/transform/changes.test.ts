@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
 import { quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
 import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
@@ -250,6 +251,33 @@ describe('transform of changes', () => {
     expect((await runTransform(fx)).facts).toEqual({});
     expect(await salesVersions(fx, 2)).toHaveLength(18);
     expect(await salesVersions(fx, 3)).toHaveLength(1);
+  });
+
+  it('works on a remote lake by downloading inputs and uploading every output', async () => {
+    const local = fx.lake;
+    const remote: LakeStore = {
+      url: 's3://bucket/lake',
+      put: (key, body) => local.put(key, body),
+      putIf: (key, body, condition) => local.putIf(key, body, condition),
+      get: (key) => local.get(key),
+      download: (key, path) => local.download(key, path),
+      upload: (path, key) => local.upload(path, key),
+      list: (prefix) => local.list(prefix),
+      delete: (key) => local.delete(key),
+      localPath: () => undefined,
+    };
+    const download = jest.spyOn(remote, 'download');
+    await fx.commitRun(
+      { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 3), units_sold: 5 } }] },
+      at(1),
+    );
+    const result = await runTransform(fx, { lake: remote });
+    expect(result.facts).toEqual({ fact_sales_order: 1 });
+    expect(download.mock.calls.map(([key]) => key.split('/')[0])).toEqual(
+      expect.arrayContaining(['raw', 'state']),
+    );
+    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([65839, 5]);
+    expect(await readdir(join(fx.dir, 'work'))).toEqual([]);
   });
 
   it('consumes at most maxIngestRuns per batch and says when more remain', async () => {
