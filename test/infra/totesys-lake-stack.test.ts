@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { readNamedQueries } from '../../infra/constructs/analytics/athena-workgroup';
 import type { TotesysLakeStack } from '../../infra/stacks/totesys-lake-stack';
 import { sourceTables, warehouseTables } from '../../lambdas/shared/schema';
 import { synthesize } from './synth';
@@ -454,6 +455,16 @@ describe('athena', () => {
     });
   });
 
+  it('describes each named query with the first comment of its file', () => {
+    const [first] = readNamedQueries(join(__dirname, '..', '..', 'athena-queries'));
+    expect(first?.description).not.toMatch(/^--/);
+    template.hasResourceProperties('AWS::Athena::NamedQuery', {
+      Name: first?.name,
+      Description: first?.description,
+      WorkGroup: ref(stack.node.findChild('Athena').node.findChild('WorkGroup')),
+    });
+  });
+
   it('deploys every athena-queries/*.sql file as a named query', () => {
     const files = readdirSync(join(__dirname, '..', '..', 'athena-queries')).filter((f) =>
       f.endsWith('.sql'),
@@ -472,6 +483,16 @@ describe('monitoring', () => {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
     });
+  });
+
+  it('lets CloudWatch alarms of this account use the topic key, so encrypted alerts are delivered', () => {
+    expect(resource(stack.monitoring.key.node.defaultChild).Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+      }),
+    );
   });
 
   it('refuses plain-HTTP publishing to the topic', () => {

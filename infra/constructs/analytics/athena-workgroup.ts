@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AthenaWorkgroupProps } from './athena-workgroup-props';
 
@@ -56,25 +55,6 @@ export class AthenaWorkgroup extends Construct {
           workGroup: this.workgroup.ref,
         }),
     );
-  }
-
-  /** Lets `grantee` run queries in this workgroup (the Glue and S3 grants are separate). */
-  grantQuery(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'athena:StartQueryExecution',
-        'athena:GetQueryExecution',
-        'athena:GetQueryResults',
-        'athena:StopQueryExecution',
-        'athena:GetWorkGroup',
-        'athena:ListNamedQueries',
-        'athena:GetNamedQuery',
-      ],
-      resourceArns: [
-        `arn:${this.workgroup.stack.partition}:athena:${this.workgroup.stack.region}:${this.workgroup.stack.account}:workgroup/${this.workgroupName}`,
-      ],
-    });
   }
 }
 

@@ -62,21 +62,6 @@ export class LakeCatalog extends Construct {
     });
   }
 
-  /** Lets `grantee` read the table definitions (Athena queries, QuickSight). */
-  grantReadDefinitions(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'glue:GetDatabase',
-        'glue:GetTable',
-        'glue:GetTables',
-        'glue:GetPartition',
-        'glue:GetPartitions',
-      ],
-      resourceArns: [this.database.catalog.catalogArn, this.database.databaseArn, this.tableArn('*')],
-    });
-  }
-
   private tableArn(name: string): string {
     return Arn.format(
       { service: 'glue', resource: 'table', resourceName: `${this.database.databaseName}/${name}` },
