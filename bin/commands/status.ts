@@ -28,7 +28,16 @@ const minutes = (m: number | undefined) =>
 
 /** `totes status` for people. */
 export function renderStatus(s: PipelineStatus): string {
+  const run = s.lastRun;
   const lines = [
+    run
+      ? `last run:  ${run.status} at ${run.finishedAt}${run.runId ? ` (${run.runId})` : ''}` +
+        (run.status === 'failed'
+          ? ` in ${run.failedStage}: ${run.error}`
+          : ` — ${run.changes ?? 0} changes, ${run.factRows ?? 0} fact versions, ${run.batchesLoaded ?? 0} batch(es) loaded` +
+            (run.quarantinedRows ? `, ${run.quarantinedRows} rows quarantined` : '') +
+            (run.skippedTables?.length ? `, skipped: ${run.skippedTables.join(', ')}` : ''))
+      : 'last run:  none recorded (totes run / totes watch record one)',
     `ingest:    run #${s.ingest.seq}${s.ingest.lastRunId ? ` (last read ${minutes(s.freshnessMinutes.ingest)}, ${s.ingest.lastRunId})` : ' (never run)'}`,
     `transform: batch #${s.transform.seq}, up to ingest run #${s.transform.ingestSeq}${s.backlog.transform ? ` — ${s.backlog.transform} run(s) waiting` : ''}`,
     `load:      batch #${s.load?.seq ?? 0} (last load ${minutes(s.freshnessMinutes.load)})${s.backlog.load ? ` — ${s.backlog.load} batch(es) waiting` : ''}`,
@@ -47,6 +56,7 @@ export function renderStatus(s: PipelineStatus): string {
         { header: 'warehouse table', value: (t) => t.table },
         { header: 'rows', value: (t) => t.rows, right: true },
         { header: 'current', value: (t) => t.current, right: true },
+        { header: 'last loaded', value: (t) => minutes(t.freshnessMinutes) },
       ]),
     );
   }

@@ -23,6 +23,8 @@ export const quarantineKey = (table: string, batchId: string): string =>
 export const INGEST_STATE_KEY = 'state/ingest.json';
 /** Transform state: which ingest runs are transformed, the current snapshots. */
 export const TRANSFORM_STATE_KEY = 'state/transform.json';
+/** Summary of the last pipeline run, for `totes status` (replaced by every run). */
+export const LAST_RUN_KEY = 'state/last-run.json';
 /** The pipeline lease: at most one run at a time. */
 export const LEASE_KEY = 'state/lease.json';
 

@@ -4,7 +4,9 @@ import { type LoadStageResult, runLoadStage } from '../../load/stage';
 import { type TransformResult, transform } from '../../transform/transform';
 import type { Catalog } from '../catalog';
 import type { LakeStore } from '../lake/lake-store';
+import { LAST_RUN_KEY } from '../lake/layout';
 import type { Log } from '../logger';
+import { redact } from '../redact';
 import { acquireLease, DEFAULT_LEASE_TTL_MS, type LeaseOptions } from './lease';
 
 /** A pipeline stage, for progress reporting. */
@@ -63,9 +65,15 @@ export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
       deps.onStage?.(stage, 'end');
     }
   };
+  const startedAt = clock().toISOString();
+  let stage: Stage = 'ingest';
+  const timedStage = <T>(name: Stage, work: () => Promise<T>) => {
+    stage = name;
+    return timed(name, work);
+  };
   try {
-    const ingested = await timed('ingest', () => ingest({ source: deps.source, lake, log, clock }));
-    const transformed = await timed('transform', async () => {
+    const ingested = await timedStage('ingest', () => ingest({ source: deps.source, lake, log, clock }));
+    const transformed = await timedStage('transform', async () => {
       const batches: TransformResult[] = [];
       for (;;) {
         const batch = await transform({ lake, catalog: deps.catalog, log, workDir: deps.workDir, clock });
@@ -73,14 +81,66 @@ export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
         if (!batch.more) return batches;
       }
     });
-    const loaded = await timed('load', () =>
+    const loaded = await timedStage('load', () =>
       runLoadStage({ warehouse: deps.warehouse, lake, log, workDir: deps.workDir }),
     );
-    return { ingest: ingested, transform: transformed, load: loaded, seconds };
+    const result = { ingest: ingested, transform: transformed, load: loaded, seconds };
+    await recordRun(lake, log, summarise(result, startedAt, clock().toISOString()));
+    return result;
+  } catch (error) {
+    await recordRun(lake, log, {
+      runId: undefined,
+      status: 'failed',
+      startedAt,
+      finishedAt: clock().toISOString(),
+      failedStage: stage,
+      error: error instanceof Error ? redact(error.message) : String(error),
+      seconds,
+    });
+    throw error;
   } finally {
     clearInterval(heartbeat);
     await lease
       .release()
       .catch((error: unknown) => log.warn('lease release failed; it will expire', { error }));
   }
+}
+
+/** What `totes status` shows of the last run (`state/last-run.json`). */
+export interface RunRecord {
+  readonly runId: string | undefined;
+  readonly status: 'succeeded' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly failedStage?: Stage;
+  readonly error?: string;
+  readonly seconds: Readonly<Record<Stage, number>>;
+  readonly changes?: number;
+  readonly skippedTables?: readonly string[];
+  readonly factRows?: number;
+  readonly quarantinedRows?: number;
+  readonly batchesLoaded?: number;
+}
+
+function summarise(result: PipelineResult, startedAt: string, finishedAt: string): RunRecord {
+  const committed = result.transform.filter((b) => b.status === 'committed');
+  return {
+    runId: result.ingest.runId,
+    status: 'succeeded',
+    startedAt,
+    finishedAt,
+    seconds: result.seconds,
+    changes: result.ingest.tables.reduce((n, t) => n + t.rows, 0),
+    skippedTables: result.ingest.tables.filter((t) => t.error).map((t) => t.table),
+    factRows: committed.reduce((n, b) => n + Object.values(b.facts).reduce((a, x) => a + x, 0), 0),
+    quarantinedRows: committed.reduce((n, b) => n + b.quarantined.reduce((a, q) => a + q.rows, 0), 0),
+    batchesLoaded: result.load.batches.length,
+  };
+}
+
+/** Best effort: the record is for people; a failure to write it must not fail the run. */
+async function recordRun(lake: LakeStore, log: Log, record: RunRecord): Promise<void> {
+  await lake
+    .put(LAST_RUN_KEY, `${JSON.stringify(record, null, 2)}\n`)
+    .catch((error: unknown) => log.warn('could not record the run summary', { error }));
 }

@@ -2,7 +2,9 @@ import type { Client } from 'pg';
 import { readIngestState } from '../../ingest/ingest-state';
 import { readTransformState } from '../../transform/state';
 import type { LakeStore } from '../lake/lake-store';
+import { LAST_RUN_KEY } from '../lake/layout';
 import { ident, sourceTables, warehouseTables } from '../schema';
+import type { RunRecord } from './run-pipeline';
 
 /** Where one source table stands. */
 export interface SourceTableStatus {
@@ -22,6 +24,10 @@ export interface WarehouseTableStatus {
   readonly rows: number;
   /** Facts: source rows in their current state (latest version, not deleted). */
   readonly current?: number;
+  /** When a loaded batch last wrote rows to this table. */
+  readonly lastLoadedAt?: string;
+  /** Minutes since then. */
+  readonly freshnessMinutes?: number;
 }
 
 /** The pipeline's position, stage by stage, and the freshness of the data. */
@@ -35,6 +41,8 @@ export interface PipelineStatus {
   readonly freshnessMinutes: { readonly ingest?: number; readonly load?: number };
   readonly sourceTables: readonly SourceTableStatus[];
   readonly warehouseTables?: readonly WarehouseTableStatus[];
+  /** The last pipeline run (`totes run`/`watch`), if any. */
+  readonly lastRun?: RunRecord;
 }
 
 /**
@@ -81,7 +89,8 @@ export async function pipelineStatus(deps: {
       const s = ingest.tables[t.name];
       return { table: t.name, rows: s?.rowCount, highWater: s?.highWater, lastChangeAt: s?.lastChangeAt };
     }),
-    ...(deps.warehouse ? { warehouseTables: await warehouseCounts(deps.warehouse) } : {}),
+    ...(deps.warehouse ? { warehouseTables: await warehouseCounts(deps.warehouse, minutesSince) } : {}),
+    ...opt('lastRun', await readLastRun(deps.lake)),
   };
 }
 
@@ -98,8 +107,29 @@ async function loadPosition(warehouse: Client): Promise<{ seq: number; loadedAt?
   return { seq: row?.seq ?? 0, ...(row?.loaded_at ? { loadedAt: row.loaded_at.toISOString() } : {}) };
 }
 
-async function warehouseCounts(warehouse: Client): Promise<WarehouseTableStatus[]> {
+async function readLastRun(lake: LakeStore): Promise<RunRecord | undefined> {
+  const object = await lake.get(LAST_RUN_KEY);
+  return object ? (JSON.parse(object.body.toString('utf8')) as RunRecord) : undefined;
+}
+
+/** Per table, when a batch last wrote rows to it (from the ledger's row counts). */
+async function lastLoads(warehouse: Client): Promise<Map<string, string>> {
+  const exists = await warehouse.query(`SELECT to_regclass('etl.load_log') IS NOT NULL AS ok`);
+  if (!exists.rows[0]?.ok) return new Map();
+  const { rows } = await warehouse.query<{ table_name: string; loaded_at: Date }>(
+    `SELECT c.key AS table_name, max(l.loaded_at) AS loaded_at
+       FROM etl.load_log l CROSS JOIN LATERAL jsonb_each_text(l.row_counts) c
+      WHERE c.value::bigint > 0 GROUP BY c.key`,
+  );
+  return new Map(rows.map((r) => [r.table_name, r.loaded_at.toISOString()]));
+}
+
+async function warehouseCounts(
+  warehouse: Client,
+  minutesSince: (iso: string | undefined) => number | undefined,
+): Promise<WarehouseTableStatus[]> {
   const result: WarehouseTableStatus[] = [];
+  const loads = await lastLoads(warehouse);
   for (const table of warehouseTables) {
     const exists = await warehouse.query('SELECT to_regclass($1) IS NOT NULL AS ok', [
       `public.${table.name}`,
@@ -114,7 +144,14 @@ async function warehouseCounts(warehouse: Client): Promise<WarehouseTableStatus[
             WHERE NOT is_deleted) AS current FROM ${ident(table.name)}`
         : `SELECT count(*)::int AS rows FROM ${ident(table.name)}`;
     const { rows } = await warehouse.query<{ rows: number; current?: number }>(sql);
-    result.push({ table: table.name, rows: rows[0]?.rows ?? 0, ...opt('current', rows[0]?.current) });
+    const lastLoadedAt = loads.get(table.name);
+    result.push({
+      table: table.name,
+      rows: rows[0]?.rows ?? 0,
+      ...opt('current', rows[0]?.current),
+      ...opt('lastLoadedAt', lastLoadedAt),
+      ...opt('freshnessMinutes', minutesSince(lastLoadedAt)),
+    });
   }
   return result;
 }
