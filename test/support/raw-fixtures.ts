@@ -76,6 +76,23 @@ export function realRows(table: string): SourceRow[] {
   return rows.map((r) => ({ ...r }));
 }
 
+/** The earlier real snapshot (May 2024; seven tables, JSON arrays), for May→Nov scenarios. */
+export const MAY_DATA_DIR = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'totesys-data',
+  'aranparrish-2024-05-21',
+);
+
+/** Every row of `table` in the May 2024 snapshot, converted to the raw contract. */
+export function mayRows(table: string): SourceRow[] {
+  const rows = JSON.parse(readFileSync(join(MAY_DATA_DIR, `${table}.json`), 'utf8')) as SourceRow[];
+  return rows.map((r) => toRawContract(table, r));
+}
+
 /** The real row of `table` with primary key `id`. */
 export function realRow(table: string, id: number): SourceRow {
   const pk = sourceTable(table).primaryKey;
