@@ -266,6 +266,11 @@ async function buildStage(): Promise<Stage> {
   );
   const incrementalSnapshot = await pipelineSnapshot(incLake, incWarehouse);
   expect(await inconsistencies(incLake, incWarehouse)).toEqual([]);
+  const verified = await totes(['verify'], env(changedSource, incWarehouse, incLake));
+  expect({ code: verified.code, out: verified.stdout.split('\n').at(-2) }).toEqual({
+    code: 0,
+    out: 'verified: source, raw, lake and warehouse agree',
+  });
   expect(differences(incrementalSnapshot, initialSnapshot)).not.toEqual([]);
 
   return {
