@@ -1,7 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/app';
 import type { TotesysLakeStack } from '../../infra/stacks/totesys-lake-stack';
+
+const cdkJsonContext = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
 
 /**
  * Builds the real app with `context` (plus the test defaults) and returns its stack and
@@ -14,6 +22,8 @@ export function synthesize(
 ): { app: App; stack: TotesysLakeStack; template: Template } {
   const app = new App({
     context: {
+      // The feature flags and defaults `cdk synth` uses, so tests check the same template.
+      ...cdkJsonContext,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       stage: 'test',
       account: '111122223333',
