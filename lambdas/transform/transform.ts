@@ -25,6 +25,7 @@ import {
   type SourceTableDef,
   sourceTable,
   sourceTables,
+  type WarehouseTableDef,
   warehouseTable,
 } from '../shared/schema';
 import { RawObjectMissingError, TransformSqlError } from './errors';
@@ -38,6 +39,7 @@ import {
   DIMENSIONS,
   deltaSql,
   dimDateSql,
+  dimensionRefs,
   dimensionSql,
   emptyTableSql,
   factRowsSql,
@@ -120,27 +122,17 @@ export interface TransformResult {
  * if (result.more) … // call again
  */
 export async function transform(deps: TransformDeps): Promise<TransformResult> {
+  const clock = deps.clock ?? (() => new Date());
   const { state, version } = await readTransformState(deps.lake);
   const committed = await committedIngestSeq(deps.lake);
   const from = state.ingestSeq;
-  if (committed <= from) {
-    return {
-      status: 'up-to-date',
-      seq: state.seq,
-      ingestSeqs: { from, to: from },
-      more: false,
-      facts: {},
-      dimensions: {},
-      quarantined: [],
-      held: {},
-    };
-  }
+  if (committed <= from) return upToDate(state);
   const to = Math.min(committed, from + (deps.maxIngestRuns ?? 100));
   const manifests: IngestManifest[] = [];
   for (let s = from + 1; s <= to; s++) manifests.push(await readIngestManifest(deps.lake, s));
   await removeUncommitted(deps, state);
   const seq = state.seq + 1;
-  const batchId = newRunId((deps.clock ?? (() => new Date()))());
+  const batchId = newRunId(clock());
   const intent: TransformIntent = { seq, batchId };
   await deps.lake.put(TRANSFORM_INTENT_KEY, JSON.stringify(intent));
   await mkdir(deps.workDir, { recursive: true });
@@ -167,7 +159,7 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
       seq,
       batchId,
       ingestSeq: to,
-      committedAt: new Date().toISOString(),
+      committedAt: clock().toISOString(),
       current: outcome.current,
       held: outcome.held,
       dimensions: outcome.dimensionFiles,
@@ -189,6 +181,19 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
     duck.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+function upToDate(state: TransformState): TransformResult {
+  return {
+    status: 'up-to-date',
+    seq: state.seq,
+    ingestSeqs: { from: state.ingestSeq, to: state.ingestSeq },
+    more: false,
+    facts: {},
+    dimensions: {},
+    quarantined: [],
+    held: {},
+  };
 }
 
 /**
@@ -296,16 +301,8 @@ class Batch {
     const factsWithInput = factTables.filter((f) => withInput.some((t) => t.name === f.sourceTable));
     const heldCounts: Record<string, number> = {};
     for (const fact of factsWithInput) {
-      const table = withInput.find((t) => t.name === fact.sourceTable) as SourceTableDef;
-      await this.loadChanges(table, rawFiles.get(table.name) ?? []);
-      for (const dim of new Set(fact.columns.flatMap((c) => (c.references ? [c.references.table] : [])))) {
-        if (dim !== 'dim_date') await this.ensureDimension(dim);
-      }
-      await this.step(table.name, holdSql(fact));
-      heldCounts[table.name] = await this.duck.scalarNumber(
-        `SELECT count(*) FROM ${rel('held', table.name)}`,
-      );
-      await this.quarantineHeld(table);
+      const table = sourceTable(fact.sourceTable ?? '');
+      heldCounts[table.name] = await this.transformFact(fact, table, rawFiles.get(table.name) ?? []);
       if (await this.applyVersions(table)) changed.add(table.name);
       await this.step(fact.name, [factRowsSql(fact)]);
     }
@@ -318,6 +315,22 @@ class Batch {
       factsWithInput.map((f) => f.name),
       heldCounts,
     );
+  }
+
+  /**
+   * Loads a fact source's changes and holds the versions whose dimension rows are missing
+   * (checked against the dimensions as this batch leaves them); returns how many are held.
+   */
+  private async transformFact(
+    fact: WarehouseTableDef,
+    table: SourceTableDef,
+    files: readonly { path: string; seq: number }[],
+  ): Promise<number> {
+    await this.loadChanges(table, files);
+    for (const column of dimensionRefs(fact)) await this.ensureDimension(column.references?.table ?? '');
+    await this.step(table.name, holdSql(fact));
+    await this.quarantineHeld(table);
+    return this.duck.scalarNumber(`SELECT count(*) FROM ${rel('held', table.name)}`);
   }
 
   /** The ISO 4217 lookup and the quarantine collector. */
@@ -569,11 +582,9 @@ class Batch {
   private async rebuildDimDate(facts: readonly string[]): Promise<boolean> {
     await this.definePrevious('dim_date');
     await this.step('dim_date', [dimDateSql(facts.map((f) => warehouseTable(f)))]);
-    const [added] = [
-      await this.duck.scalarNumber(
-        `SELECT count(*) FROM (SELECT date_id FROM ${rel('new', 'dim_date')} EXCEPT SELECT date_id FROM ${rel('prev', 'dim_date')})`,
-      ),
-    ];
+    const added = await this.duck.scalarNumber(
+      `SELECT count(*) FROM (SELECT date_id FROM ${rel('new', 'dim_date')} EXCEPT SELECT date_id FROM ${rel('prev', 'dim_date')})`,
+    );
     return added > 0;
   }
 
