@@ -11,3 +11,10 @@ export class TransformStateError extends TransformError {}
 
 /** DuckDB failed on a step of a batch; the context names the table and batch. */
 export class TransformSqlError extends TransformError {}
+
+/**
+ * A raw object holds fewer or more rows than its ingest manifest says: it was cut short or
+ * replaced. The batch stops rather than commit a partial read (restore the object from the
+ * bucket's version history).
+ */
+export class RawObjectCorruptError extends TransformError {}

@@ -61,7 +61,7 @@ export const factSources: ReadonlySet<string> = new Set(
 );
 
 /** Type `read_json` reads a raw column as: JSON numbers and booleans typed, the rest text to check. */
-function rawReadType(column: ColumnDef): string {
+export function rawReadType(column: ColumnDef): string {
   if (column.type === 'int' || column.type === 'serial') return 'BIGINT';
   if (column.type === 'boolean') return 'BOOLEAN';
   return 'VARCHAR';
@@ -70,6 +70,15 @@ function rawReadType(column: ColumnDef): string {
 /** Type of a column in the transform's memory (`old_t`/`cur_t`): the source value, typed. */
 export function stateType(column: ColumnDef): string {
   return column.type === 'date_text' ? 'DATE' : duckdbType(column.type);
+}
+
+/** Columns of `raw_<t>`: the raw contract's meta columns, the source columns, the ingest seq. */
+export function rawColumns(table: SourceTableDef): [string, string][] {
+  return [
+    ...META_COLUMNS,
+    ...table.columns.map((c): [string, string] => [c.name, rawReadType(c)]),
+    ['_seq', 'INTEGER'],
+  ];
 }
 
 const META_COLUMNS: readonly [string, string][] = [

@@ -28,7 +28,7 @@ import {
   type WarehouseTableDef,
   warehouseTable,
 } from '../shared/schema';
-import { RawObjectMissingError, TransformSqlError } from './errors';
+import { RawObjectCorruptError, RawObjectMissingError, TransformSqlError } from './errors';
 import { ISO_4217 } from './iso4217';
 import {
   changeColumns,
@@ -49,6 +49,7 @@ import {
   parquetViewSql,
   type QuarantineReason,
   REASON_TEXT,
+  rawColumns,
   rawRowJson,
   readRawSql,
   rel,
@@ -65,6 +66,14 @@ import {
   type TransformIntent,
   type TransformState,
 } from './state';
+
+/** A batch's raw object: its local copy, ingest run, key and the rows its manifest counted. */
+interface RawFile {
+  readonly path: string;
+  readonly seq: number;
+  readonly key: string;
+  readonly rows: number;
+}
 
 /** What the transform works with; the CLI and the Lambda pass their own. */
 export interface TransformDeps {
@@ -324,7 +333,7 @@ class Batch {
   private async transformFact(
     fact: WarehouseTableDef,
     table: SourceTableDef,
-    files: readonly { path: string; seq: number }[],
+    files: readonly RawFile[],
   ): Promise<number> {
     await this.loadChanges(table, files);
     for (const column of dimensionRefs(fact)) await this.ensureDimension(column.references?.table ?? '');
@@ -349,16 +358,14 @@ class Batch {
   }
 
   /** Local paths of the batch's raw objects per table, in ingest order. */
-  private async collectRawFiles(
-    manifests: readonly IngestManifest[],
-  ): Promise<Map<string, { path: string; seq: number }[]>> {
-    const files = new Map<string, { path: string; seq: number }[]>();
+  private async collectRawFiles(manifests: readonly IngestManifest[]): Promise<Map<string, RawFile[]>> {
+    const files = new Map<string, RawFile[]>();
     for (const manifest of manifests) {
       for (const object of manifest.objects) {
         if (object.rows === 0) continue;
         const path = await this.localCopy(object.key, manifest.runId);
         const list = files.get(object.table) ?? [];
-        list.push({ path, seq: manifest.seq });
+        list.push({ path, seq: manifest.seq, key: object.key, rows: object.rows });
         files.set(object.table, list);
       }
     }
@@ -411,33 +418,12 @@ class Batch {
   }
 
   /** `raw_t` → `chk_t` → `chg_t` (+ retried held rows); invalid rows to quarantine. */
-  private async loadChanges(
-    table: SourceTableDef,
-    files: readonly { path: string; seq: number }[],
-  ): Promise<void> {
+  private async loadChanges(table: SourceTableDef, files: readonly RawFile[]): Promise<void> {
     const t = table.name;
     const statements: string[] = [];
-    if (files.length > 0) statements.push(readRawSql(table, files));
-    else {
-      const rawColumns: [string, string][] = [
-        ['_op', 'VARCHAR'],
-        ['_run_id', 'VARCHAR'],
-        ['_extracted_at', 'VARCHAR'],
-        ...table.columns.map(
-          (c) =>
-            [
-              c.name,
-              c.type === 'int' || c.type === 'serial'
-                ? 'BIGINT'
-                : c.type === 'boolean'
-                  ? 'BOOLEAN'
-                  : 'VARCHAR',
-            ] as [string, string],
-        ),
-        ['_seq', 'INTEGER'],
-      ];
-      statements.push(emptyTableSql(`raw_${t}`, rawColumns));
-    }
+    statements.push(
+      files.length > 0 ? readRawSql(table, files) : emptyTableSql(`raw_${t}`, rawColumns(table)),
+    );
     statements.push(checkSql(table));
     const heldKey = this.state.held[t];
     if (heldKey !== undefined) {
@@ -455,7 +441,29 @@ class Batch {
       `INSERT INTO quarantine SELECT ${sqlString(t)}, _reason, _column, TRY_CAST(${ident(table.primaryKey)} AS BIGINT), ${rawRowJson(table)} FROM ${rel('chk', t)} WHERE _reason IS NOT NULL`,
     );
     await this.step(t, statements);
+    await this.checkRowCounts(table, files);
     await this.defineMemory(`prior_${t}`, table, true);
+  }
+
+  /**
+   * Every raw object must yield the rows its manifest counted. DuckDB reads a gzip cut right
+   * after its header as an empty file without complaint; committing that would lose rows.
+   */
+  private async checkRowCounts(table: SourceTableDef, files: readonly RawFile[]): Promise<void> {
+    if (files.length === 0) return;
+    const counted = await this.duck.all(
+      `SELECT _seq, count(*)::INTEGER FROM ${rel('raw', table.name)} GROUP BY _seq`,
+    );
+    const read = new Map(counted.rows.map((r) => [Number(r[0]), Number(r[1])]));
+    for (const file of files) {
+      const rows = read.get(file.seq) ?? 0;
+      if (rows !== file.rows) {
+        throw new RawObjectCorruptError(
+          `raw object ${file.key} holds ${rows} rows but its ingest manifest says ${file.rows}; it is truncated or was replaced — restore it from the bucket's version history, then run again`,
+          { context: { table: table.name, key: file.key, batchId: this.batchId } },
+        );
+      }
+    }
   }
 
   /** `old_t`: the committed memory of `table`, or an empty table before its first batch. */

@@ -190,13 +190,14 @@ describe('totes run on bad input', () => {
     await nothingLoaded();
   });
 
-  // BUG (transform, reported to the lead): DuckDB reads a gzip cut right after its header as
-  // zero rows without an error, and the transform does not compare the rows it read with the
-  // manifest's count, so the run commits and exits 0 having lost every sales order of that
-  // object. `.failing` keeps this visible; remove it once the transform checks the count.
-  it.failing('fails the run on a raw object cut to its gzip header', async () => {
-    const { run } = await runOnDamagedRaw((path) => truncate(path, 20));
+  // DuckDB reads a gzip cut right after its header as zero rows without an error: only the
+  // transform's comparison with the manifest's row count catches it.
+  it('fails the run on a raw object cut to its gzip header, naming it', async () => {
+    const { object, run } = await runOnDamagedRaw((path) => truncate(path, 20));
     expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(`raw object \\S+${object} holds 0 rows but its ingest manifest says 2`),
+    );
     await nothingLoaded();
   });
 
