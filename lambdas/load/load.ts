@@ -281,11 +281,25 @@ async function applyTable(
     });
     return written;
   } catch (error) {
-    throw new BatchLoadError(
-      `transform batch ${manifest.seq} violates a constraint of ${table.name}: ${messageOf(error)}. The batch was rolled back; fix the curated data (or the transform) and load again.`,
-      { cause: error, context },
-    );
+    throw new BatchLoadError(explainFailure(manifest.seq, table.name, error), { cause: error, context });
   }
+}
+
+/** What went wrong loading a table, told by the SQLSTATE class: bad data, a lost connection, or other. */
+function explainFailure(seq: number, table: string, error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const rolledBack = 'The batch was rolled back';
+  if (code.startsWith('23')) {
+    return `transform batch ${seq} violates a constraint of ${table}: ${messageOf(error)}. ${rolledBack}; fix the curated data (or the transform) and load again.`;
+  }
+  if (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    /connection|terminat|not queryable/i.test(messageOf(error))
+  ) {
+    return `the warehouse connection was lost while loading ${table} of transform batch ${seq}: ${messageOf(error)}. ${rolledBack}; check that the warehouse is up and run again.`;
+  }
+  return `loading ${table} of transform batch ${seq} failed: ${messageOf(error)}. ${rolledBack}; run again, and if it fails the same way, check the warehouse logs.`;
 }
 
 /** Appends staged fact versions, in bulk mode (see {@link BULK_FOREIGN_KEY_MIN_ROWS}) when large. */

@@ -95,10 +95,9 @@ describe('the warehouse going away mid-load', () => {
         await terminate(pid);
       },
     });
-    // The load names the batch and table and says it rolled back. (Its wording blames a
-    // constraint for a lost connection — reported to the load's owner.)
+    // The load names the lost connection, the table and the batch, and says it rolled back.
     await expect(failed).rejects.toThrow(
-      /transform batch 1 .*fact_sales_order.*connection error.*rolled back/,
+      /the warehouse connection was lost while loading fact_sales_order of transform batch 1: .*rolled back; check that the warehouse is up/,
     );
     expect(killed).toBe(true);
     expect(await count('SELECT count(*) AS n FROM etl.load_log')).toBe(0);
