@@ -77,7 +77,9 @@ export function renderRun(result: PipelineResult): string {
       c: r?.ops.c ?? 0,
       u: r?.ops.u ?? 0,
       d: r?.ops.d ?? 0,
-      note: r?.error?.message ?? '',
+      note:
+        r?.error?.message ??
+        (r?.extraColumns.length ? `new source columns kept in raw: ${r.extraColumns.join(', ')}` : ''),
     };
   });
   const sum = (pick: (b: (typeof transform)[number]) => Readonly<Record<string, number>>, table: string) =>
