@@ -135,7 +135,11 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
   const { state, version } = await readTransformState(deps.lake);
   const committed = await committedIngestSeq(deps.lake);
   const from = state.ingestSeq;
-  if (committed <= from) return upToDate(state);
+  if (committed <= from) {
+    // Also when idle: a redeploy may have reset a Glue table's location to its placeholder.
+    await pointCatalogAt(deps.catalog, state.dimensions);
+    return upToDate(state);
+  }
   const to = Math.min(committed, from + (deps.maxIngestRuns ?? 100));
   const manifests: IngestManifest[] = [];
   for (let s = from + 1; s <= to; s++) manifests.push(await readIngestManifest(deps.lake, s));

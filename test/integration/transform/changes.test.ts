@@ -57,6 +57,17 @@ describe('transform of changes', () => {
 
   afterAll(() => closeReader());
 
+  it('points a dimension back at its committed snapshot even when nothing is waiting', async () => {
+    const catalog = new LocalCatalog(fx.lake);
+    const committed = await catalog.currentDimension('dim_design');
+    await catalog.switchDimension('dim_design', 'curated/dim_design/snapshot=unpublished/');
+
+    const result = await runTransform(fx);
+
+    expect(result.status).toBe('up-to-date');
+    expect(await catalog.currentDimension('dim_design')).toBe(committed);
+  });
+
   it('adds a version when a row changes, even with an unchanged last_updated', async () => {
     const changed = { ...realRow('sales_order', 2), units_sold: 50000 };
     await fx.commitRun({ sales_order: [{ op: 'u', row: changed }] }, at(1));
