@@ -50,6 +50,12 @@ export interface TransformManifest {
   readonly facts: readonly CuratedObject[];
   /** Dimensions that changed: the Parquet files of their complete new snapshot. */
   readonly dimensions: readonly CuratedObject[];
+  /**
+   * Only the rows of each changed dimension that are new or differ from the previous
+   * snapshot, so the load upserts what changed instead of the whole snapshot. Absent in
+   * manifests written before it existed: the load then upserts the complete snapshot.
+   */
+  readonly dimensionChanges?: readonly CuratedObject[];
   /** Quarantined rows by source table, with their object key. */
   readonly quarantine: readonly CuratedObject[];
 }
