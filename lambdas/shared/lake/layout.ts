@@ -15,6 +15,20 @@ export const factKey = (table: string, dt: string, batchId: string, n: number): 
 export const dimensionSnapshotPrefix = (table: string, batchId: string): string =>
   `curated/${table}/snapshot=${batchId}/`;
 
+/**
+ * `curated/_changes/<dim>/<batch>.parquet`: the rows of a dimension a batch added or changed
+ * (for the load's upsert). Outside the dimension's own folder, which Athena reads whole.
+ */
+export const dimensionChangesKey = (table: string, batchId: string): string =>
+  `curated/_changes/${table}/${batchId}.parquet`;
+
+/**
+ * `curated/<fact>/dt=YYYY-MM-DD/compacted-<batch>.parquet`: one file holding the rows of the
+ * files of a partition that compaction replaced (a new key, never an existing one).
+ */
+export const compactedFactKey = (table: string, dt: string, batchId: string): string =>
+  `curated/${table}/dt=${dt}/compacted-${batchId}.parquet`;
+
 /** `quarantine/<table>/<batch>.jsonl`: rows the transform rejected, each with its reason. */
 export const quarantineKey = (table: string, batchId: string): string =>
   `quarantine/${table}/${batchId}.jsonl`;

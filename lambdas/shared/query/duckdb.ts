@@ -25,10 +25,15 @@ export interface DuckOptions {
   readonly threads?: number;
   /** Folder DuckDB may spill to when a join or sort exceeds the memory limit. */
   readonly tempDirectory?: string;
+  /**
+   * A database file instead of `:memory:`: large intermediate tables can then be evicted
+   * from the buffer pool under the memory limit rather than pile up in RAM.
+   */
+  readonly databasePath?: string;
 }
 
 /**
- * Opens an in-memory DuckDB with a memory limit (a Lambda has little RAM; DuckDB spills to
+ * Opens a DuckDB (in memory unless `databasePath` is given) with a memory limit (a Lambda has little RAM; DuckDB spills to
  * `tempDirectory` instead of failing) and a bounded thread count.
  */
 export async function openDuck(options: DuckOptions = {}): Promise<DuckSession> {
@@ -37,7 +42,7 @@ export async function openDuck(options: DuckOptions = {}): Promise<DuckSession> 
     threads: String(options.threads ?? 2),
   };
   if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
-  const instance = await DuckDBInstance.create(':memory:', settings);
+  const instance = await DuckDBInstance.create(options.databasePath ?? ':memory:', settings);
   const connection = await instance.connect();
   return {
     exec: async (sql) => {
