@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
+import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
 import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
 import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
+import { sqlString } from '../../../lambdas/shared/query/duckdb';
 import { readTransformState } from '../../../lambdas/transform/state';
 import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
@@ -128,6 +129,80 @@ describe('transform of changes', () => {
     expect(counterparty).toMatchObject({ counterparty_id: 1, counterparty_legal_city: 'Leeds' });
     const locations = await dimensionRows(fx, 'dim_location', 'location_id');
     expect(locations.find((l) => l.location_id === 15)).toMatchObject({ city: 'Leeds' });
+  });
+
+  it('lists the first snapshot of each dimension as its changed rows', async () => {
+    const manifest = await readTransformManifest(fx.lake, 1);
+    expect(manifest.dimensionChanges).toEqual(manifest.dimensions);
+  });
+
+  it('publishes only the new or changed rows of a dimension, outside its snapshot folder', async () => {
+    const renamed = { ...realRow('design', 3), design_name: 'Renamed' };
+    await fx.commitRun({ design: [{ op: 'u', row: renamed }] }, at(1));
+    const result = await runTransform(fx);
+    const manifest = await readTransformManifest(fx.lake, 2);
+    expect(result.dimensions).toEqual({ dim_design: realRows('design').length });
+    expect(manifest.dimensionChanges).toEqual([
+      { table: 'dim_design', key: dimensionChangesKey('dim_design', result.batchId ?? ''), rows: 1 },
+    ]);
+    const key = manifest.dimensionChanges?.[0]?.key ?? '';
+    expect(key.startsWith('curated/dim_design/')).toBe(false);
+    const changed = await query(
+      `SELECT design_id, design_name FROM read_parquet(${sqlString(fx.lake.localPath(key))})`,
+    );
+    expect(changed).toEqual([{ design_id: 3, design_name: 'Renamed' }]);
+    const designs = await dimensionRows(fx, 'dim_design', 'design_id');
+    expect(designs).toHaveLength(realRows('design').length);
+    expect(designs.find((d) => d.design_id === 3)).toMatchObject({ design_name: 'Renamed' });
+  });
+
+  it('publishes the staff of a changed department as the changed rows of dim_staff', async () => {
+    const purchasing = { ...realRow('department', 2), department_name: 'Procurement' };
+    await fx.commitRun({ department: [{ op: 'u', row: purchasing }] }, at(1));
+    await runTransform(fx);
+    const [changes] = (await readTransformManifest(fx.lake, 2)).dimensionChanges ?? [];
+    expect(changes).toMatchObject({
+      table: 'dim_staff',
+      rows: realRows('staff').filter((s) => s.department_id === 2).length,
+    });
+  });
+
+  it('rebuilds dim_transaction for the changed transactions only, keeping every other row', async () => {
+    const [first, second, third] = realRows('transaction');
+    if (!first || !second || !third) throw new Error('the real data has transactions');
+    await fx.commitRun({ transaction: inserts([first, second]) }, at(1));
+    expect((await runTransform(fx)).dimensions).toEqual({ dim_transaction: 2 });
+
+    await fx.commitRun(
+      {
+        transaction: [
+          { op: 'u', row: { ...first, last_updated: '2024-11-16T09:02:00.000' } },
+          { op: 'u', row: { ...second, purchase_order_id: 4 } },
+          { op: 'c', row: third },
+        ],
+      },
+      at(2),
+    );
+    const result = await runTransform(fx);
+    expect(result.dimensions).toEqual({ dim_transaction: 3 });
+    const [changes] = (await readTransformManifest(fx.lake, 3)).dimensionChanges ?? [];
+    const changed = await query(
+      `SELECT transaction_id, purchase_order_id FROM read_parquet(${sqlString(fx.lake.localPath(changes?.key ?? ''))}) ORDER BY 1`,
+    );
+    expect(changed).toEqual([
+      { transaction_id: second.transaction_id, purchase_order_id: 4 },
+      { transaction_id: third.transaction_id, purchase_order_id: third.purchase_order_id },
+    ]);
+    const all = await dimensionRows(fx, 'dim_transaction', 'transaction_id');
+    expect(all.map((t) => t.transaction_id)).toEqual(
+      [first, second, third].map((t) => t.transaction_id).sort((a, b) => Number(a) - Number(b)),
+    );
+
+    await fx.commitRun(
+      { transaction: [{ op: 'u', row: { ...first, last_updated: '2024-11-16T09:03:00.000' } }] },
+      at(3),
+    );
+    expect((await runTransform(fx)).dimensions).toEqual({});
   });
 
   it('keeps the dimension row of a deleted source row', async () => {
@@ -310,5 +385,44 @@ describe('transform of changes', () => {
       more: false,
       facts: { fact_sales_order: 1 },
     });
+  });
+});
+
+describe('transform of a first batch', () => {
+  let fx: RawFixture;
+
+  beforeEach(async () => {
+    fx = await RawFixture.create();
+  });
+
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  afterAll(() => closeReader());
+
+  it('keeps every version of a row seen more than once before its first batch', async () => {
+    const row = realRow('sales_order', 2);
+    await fx.commitRun({ ...baseRun(), sales_order: inserts([row]) }, at(0));
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 7 } }] }, at(1));
+    const result = await runTransform(fx);
+    expect(result.facts).toEqual({ fact_sales_order: 2 });
+    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([42972, 7]);
+  });
+
+  it('quarantines a delete of a row it has never seen, and writes the rest', async () => {
+    await fx.commitRun(
+      {
+        ...baseRun(),
+        sales_order: [...inserts([realRow('sales_order', 2)]), { op: 'd', row: { sales_order_id: 9 } }],
+      },
+      at(0),
+    );
+    const result = await runTransform(fx);
+    expect(result.facts).toEqual({ fact_sales_order: 1 });
+    expect(result.quarantined).toEqual([
+      { table: 'sales_order', reason: 'unknown_row_deleted', column: 'sales_order_id', rows: 1 },
+    ]);
+    expect(await salesVersions(fx, 9)).toEqual([]);
   });
 });
