@@ -8,6 +8,10 @@ export interface TableState {
   readonly keysKey?: string;
   /** Rows in the source table at the last read. */
   readonly rowCount: number;
+  /** Row count and key sum of the known keys (decimal text: sums exceed 2^53). */
+  readonly fingerprint?: { readonly count: string; readonly sum: string };
+  /** Runs since every key was last reconciled one by one. */
+  readonly runsSinceReconcile?: number;
   /** Highest `last_updated` seen (for freshness reporting; capture does not depend on it). */
   readonly highWater?: string;
   /** `_extracted_at` of the last run that found changes in this table. */

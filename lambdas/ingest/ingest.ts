@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
@@ -9,7 +9,7 @@ import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../shared/lake/l
 import type { IngestManifest, RawObject } from '../shared/lake/manifests';
 import type { Log } from '../shared/logger';
 import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../shared/schema';
-import { allKeysCopySql, changedRowsSql, TIMESTAMP_FORMAT } from './capture-sql';
+import { allKeysCopySql, changedRowsSql, keyFingerprintSql, TIMESTAMP_FORMAT } from './capture-sql';
 import { IngestError, SourceDriftError } from './errors';
 import { commitIngestState, type IngestState, readIngestState, type TableState } from './ingest-state';
 import { KeySet } from './key-set';
@@ -24,8 +24,13 @@ export interface IngestDeps {
   readonly clock?: () => Date;
   /** Restrict the run to these source tables. @default every table */
   readonly tables?: readonly string[];
-  /** Rows fetched per round trip. @default 10000 */
+  /** Rows fetched per round trip. @default 20000 */
   readonly fetchRows?: number;
+  /**
+   * Reconcile every primary key (the delete check) at least every this many runs, even when
+   * the cheap key fingerprint says nothing was deleted. @default 12 (hourly at 5-minute runs)
+   */
+  readonly reconcileEvery?: number;
 }
 
 /** What one table's capture found. */
@@ -111,7 +116,8 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
         since,
         extraColumns: shape.extraColumns,
         previous: state.tables[table.name],
-        fetchRows: deps.fetchRows ?? 10_000,
+        fetchRows: deps.fetchRows ?? 20_000,
+        reconcileEvery: deps.reconcileEvery ?? 12,
       });
       results.push(capture.result);
       tableStates[table.name] = capture.state;
@@ -191,49 +197,67 @@ interface CaptureInput extends IngestDeps {
   readonly extraColumns: readonly string[];
   readonly previous: TableState | undefined;
   readonly fetchRows: number;
+  readonly reconcileEvery: number;
 }
 
 /** Captures one table: changed rows and tombstones into one raw object, and its new state. */
 async function captureTable(input: CaptureInput): Promise<{ result: TableIngestResult; state: TableState }> {
   const { table, lake, runId, extractedAt, previous } = input;
   const known = previous?.keysKey ? await loadKeySet(lake, previous.keysKey, table.name) : KeySet.empty();
-  const current = KeySet.fromSorted(await readAllKeys(input.source, table));
-  const deleted = known.minus(current);
-
   const ops = noOps();
+  const inserted: number[] = [];
   let highWater = previous?.highWater;
   const meta = (op: ChangeOp) => `{"_op":"${op}","_run_id":"${runId}","_extracted_at":"${extractedAt}",`;
   const frame = (row: unknown[]): string => {
-    const [pk, doc, lastUpdated, extra] = row as [number, string, string, string | undefined];
+    const [pk, lastUpdated, doc, extra] = row as [number, string, string, string | undefined];
     const op: ChangeOp = known.has(pk) ? 'u' : 'c';
     ops[op]++;
+    if (op === 'c') inserted.push(pk);
     if (highWater === undefined || lastUpdated > highWater) highWater = lastUpdated;
     const extras = extra && extra !== '{}' ? `,${extra.slice(1, -1)}` : '';
     return `${meta(op)}${doc.slice(1, -1)}${extras}}\n`;
   };
 
+  // Deletes are found after the changed rows: which rows were inserted decides whether the
+  // key fingerprint still adds up, and so whether the keys must be reconciled one by one.
+  let keys: { current: KeySet; deleted: number[]; reconciled: boolean } | undefined;
+  const findDeletes = async () => {
+    keys = await reconcileKeys(input, known, inserted);
+    return keys.deleted;
+  };
+  const pkName = JSON.stringify(table.primaryKey);
+  const tombstone = (id: number) => `${meta('d')}${pkName}:${id}}\n`;
+
   const rows = changedRows(input);
   const first = await rows.next();
   let key: string | undefined;
-  if (!first.done || deleted.length > 0) {
+  if (!first.done) {
     key = rawKey(table.name, extractedAt.slice(0, 10), runId);
-    const pk = JSON.stringify(table.primaryKey);
     async function* lines(): AsyncGenerator<string> {
       if (!first.done) yield first.value.map(frame).join('');
       for await (const batch of rows) yield batch.map(frame).join('');
-      for (const id of deleted) {
+      for (const id of await findDeletes()) {
         ops.d++;
-        yield `${meta('d')}${pk}:${id}}\n`;
+        yield tombstone(id);
       }
     }
     await lake.put(key, Readable.from(lines()).pipe(createGzip({ level: 1 })));
   } else {
-    await rows.return(undefined);
+    const deleted = await findDeletes();
+    if (deleted.length > 0) {
+      key = rawKey(table.name, extractedAt.slice(0, 10), runId);
+      ops.d = deleted.length;
+      await lake.put(key, gzipSync(deleted.map(tombstone).join(''), { level: 1 }));
+    }
   }
+  if (!keys)
+    throw new IngestError(`key reconciliation of ${table.name} did not run`, {
+      context: { table: table.name },
+    });
 
-  const keysChanged = !current.equals(known) || previous?.keysKey === undefined;
+  const keysChanged = !keys.current.equals(known) || previous?.keysKey === undefined;
   const keysKey = keysChanged ? keySetKey(table.name, runId) : previous?.keysKey;
-  if (keysChanged && keysKey) await lake.put(keysKey, current.encode());
+  if (keysChanged && keysKey) await lake.put(keysKey, keys.current.encode());
 
   const rowsWritten = ops.c + ops.u + ops.d;
   return {
@@ -246,7 +270,9 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
     },
     state: {
       ...(keysKey ? { keysKey } : {}),
-      rowCount: current.size,
+      rowCount: keys.current.size,
+      fingerprint: keys.current.fingerprint(),
+      runsSinceReconcile: keys.reconciled ? 0 : (previous?.runsSinceReconcile ?? 0) + 1,
       ...(highWater ? { highWater } : {}),
       ...(key
         ? { lastChangeAt: extractedAt }
@@ -256,6 +282,33 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
       ...(input.extraColumns.length > 0 ? { extraColumns: input.extraColumns } : {}),
     },
   };
+}
+
+/**
+ * The table's keys after this run and the keys deleted since the last one. Streaming every
+ * key costs a pass over the primary key index, so it is done only when needed. Because the
+ * capture sees every insert, the source's row count must equal the known keys plus this
+ * run's inserts unless a row was deleted (the key sum is checked too); so the keys are read
+ * one by one only when the fingerprint differs, on the first run, and every `reconcileEvery`
+ * runs as a backstop against anything this reasoning missed.
+ */
+async function reconcileKeys(
+  input: CaptureInput,
+  known: KeySet,
+  inserted: readonly number[],
+): Promise<{ current: KeySet; deleted: number[]; reconciled: boolean }> {
+  const expected = known.withAdded(inserted);
+  if (input.previous?.keysKey === undefined) return { current: expected, deleted: [], reconciled: true };
+  const due = (input.previous.runsSinceReconcile ?? 0) + 1 >= input.reconcileEvery;
+  if (!due) {
+    const { rows } = await input.source.query<{ count: string; sum: string }>(keyFingerprintSql(input.table));
+    const predicted = expected.fingerprint();
+    if (rows[0]?.count === predicted.count && rows[0]?.sum === predicted.sum) {
+      return { current: expected, deleted: [], reconciled: false };
+    }
+  }
+  const current = KeySet.fromSorted(await readAllKeys(input.source, input.table));
+  return { current, deleted: known.minus(current), reconciled: true };
 }
 
 /** The changed rows of a table, in batches, through a server-side cursor (bounded memory). */

@@ -38,6 +38,38 @@ export class KeySet {
     return false;
   }
 
+  /** This set with `added` keys (in any order, none already present) merged in. */
+  withAdded(added: readonly number[]): KeySet {
+    if (added.length === 0) return this;
+    const extra = Int32Array.from(added).sort();
+    const merged = new Int32Array(this.keys.length + extra.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < this.keys.length || j < extra.length) {
+      const a = this.keys[i];
+      const b = extra[j];
+      if (b === undefined || (a !== undefined && a < b)) merged[k++] = this.keys[i++] as number;
+      else merged[k++] = extra[j++] as number;
+    }
+    return KeySet.fromSorted(merged);
+  }
+
+  /** Count and sum of the keys, as decimal text (the sum of many keys passes 2^53). */
+  fingerprint(): { count: string; sum: string } {
+    let sum = 0n;
+    let chunk = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      chunk += this.keys[i] as number;
+      // Flush to BigInt well before the float sum could lose precision.
+      if ((i & 0xffff) === 0xffff) {
+        sum += BigInt(chunk);
+        chunk = 0;
+      }
+    }
+    return { count: String(this.keys.length), sum: String(sum + BigInt(chunk)) };
+  }
+
   /** Keys in this set that are not in `other`, ascending. */
   minus(other: KeySet): number[] {
     const out: number[] = [];

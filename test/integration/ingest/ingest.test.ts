@@ -140,6 +140,35 @@ describe('ingest (change capture) on a real PostgreSQL', () => {
     ]);
   });
 
+  it('finds a delete even when the same run inserts rows', async () => {
+    await run();
+    await source.query('DELETE FROM sales_order WHERE sales_order_id = 2');
+    await source.query(
+      `INSERT INTO sales_order (design_id, staff_id, counterparty_id, units_sold, unit_price, currency_id, agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id)
+       VALUES (1, 1, 1, 5, 1.00, 1, '2024-01-02', '2024-01-03', 1)`,
+    );
+    const second = await run();
+
+    expect(second.tables.find((t) => t.table === 'sales_order')?.ops).toEqual({ c: 1, u: 0, d: 1 });
+  });
+
+  it('reads every key only after a delete, or every reconcileEvery runs', async () => {
+    const sinceReconcile = async () => {
+      const state = JSON.parse((await lake.get('state/ingest.json'))?.body.toString() ?? '{}');
+      return state.tables.sales_order.runsSinceReconcile as number;
+    };
+    const seen: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await run({ reconcileEvery: 3 });
+      seen.push(await sinceReconcile());
+    }
+    await source.query('DELETE FROM sales_order WHERE sales_order_id = 2');
+    await run({ reconcileEvery: 3 });
+    seen.push(await sinceReconcile());
+
+    expect(seen).toEqual([0, 1, 2, 0, 0]);
+  });
+
   it('loses nothing when it crashes between writing raw objects and saving its state', async () => {
     await run();
     await source.query(`UPDATE design SET file_name = 'wooden-v2.json' WHERE design_id = 1`);
