@@ -18,3 +18,6 @@ export class TransformSqlError extends TransformError {}
  * bucket's version history).
  */
 export class RawObjectCorruptError extends TransformError {}
+
+/** A fact compaction could not be written or committed; the context names the table and partition. */
+export class CompactionError extends TransformError {}

@@ -42,6 +42,13 @@ export const LAST_RUN_KEY = 'state/last-run.json';
 /** The pipeline lease: at most one run at a time. */
 export const LEASE_KEY = 'state/lease.json';
 
+/** Fact compaction state: the last committed compaction (`seq`), for verify and the next run. */
+export const COMPACTION_STATE_KEY = 'state/compaction.json';
+/** The compaction being written, so that a crash's new files can be found and removed. */
+export const COMPACTION_INTENT_KEY = 'state/compaction-intent.json';
+/** Record of committed compaction number `seq`: the files it wrote and the files they replace. */
+export const compactionManifestKey = (seq: number): string => `state/fact-compactions/${pad(seq)}.json`;
+
 /** Manifest of committed ingest run number `seq` (what it wrote, for the transform). */
 export const ingestManifestKey = (seq: number): string => `state/ingest-runs/${pad(seq)}.json`;
 /** Manifest of committed transform batch number `seq` (what it wrote, for the load). */

@@ -1,6 +1,8 @@
 import type { Client } from 'pg';
 import { type IngestResult, ingest } from '../../ingest/ingest';
+import { loadedSeq } from '../../load/load';
 import { type LoadStageResult, runLoadStage } from '../../load/stage';
+import { compactFacts } from '../../transform/compact';
 import { type TransformResult, transform } from '../../transform/transform';
 import type { Catalog } from '../catalog';
 import type { LakeStore } from '../lake/lake-store';
@@ -84,6 +86,15 @@ export async function runPipeline(deps: PipelineDeps): Promise<PipelineResult> {
     const loaded = await timedStage('load', () =>
       runLoadStage({ warehouse: deps.warehouse, lake, log, workDir: deps.workDir }),
     );
+    // After the load, so only loaded batches' files are compacted; housekeeping: a failure
+    // is logged, not fatal (the next run cleans up and tries again).
+    await compactFacts({
+      lake,
+      log,
+      workDir: deps.workDir,
+      clock,
+      loadedSeq: await loadedSeq(deps.warehouse),
+    }).catch((error: unknown) => log.error('fact compaction failed; the next run retries it', { error }));
     const result = { ingest: ingested, transform: transformed, load: loaded, seconds };
     await recordRun(lake, log, summarise(result, startedAt, clock().toISOString()));
     return result;

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { readIngestState } from '../../ingest/ingest-state';
+import { readCompactionManifest, readCompactionState } from '../../transform/compact';
 import { readRawSql } from '../../transform/sql';
 import { readTransformState } from '../../transform/state';
 import type { LakeStore } from '../lake/lake-store';
@@ -299,12 +300,23 @@ class LakeReader {
     return path;
   }
 
-  /** Every fact file under `curated/<fact>/`, and those no committed batch wrote. */
+  /**
+   * Every fact file under `curated/<fact>/`, and the stray ones: written by no committed batch
+   * or compaction, or replaced by a committed compaction and not deleted yet (a reader would
+   * count their rows twice).
+   */
   async factFiles(table: WarehouseTableDef): Promise<{ paths: string[]; stray: string[] }> {
     const { state } = await readTransformState(this.lake);
     const committed = new Set<string>();
     for (let s = 1; s <= state.seq; s++) {
       for (const o of (await readTransformManifest(this.lake, s)).facts) committed.add(o.key);
+    }
+    const compaction = (await readCompactionState(this.lake)).state;
+    for (let s = 1; s <= compaction.seq; s++) {
+      for (const c of (await readCompactionManifest(this.lake, s)).compactions) {
+        committed.add(c.key);
+        for (const key of c.replaced) committed.delete(key);
+      }
     }
     const paths: string[] = [];
     const stray: string[] = [];

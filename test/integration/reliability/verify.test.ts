@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
+import { loadedSeq } from '../../../lambdas/load/load';
 import { connectPg } from '../../../lambdas/shared/db/connect';
 import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
 import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
@@ -9,6 +10,7 @@ import { silentLog } from '../../../lambdas/shared/logger';
 import { runPipeline } from '../../../lambdas/shared/pipeline/run-pipeline';
 import { type VerifyReport, verifyPipeline } from '../../../lambdas/shared/pipeline/verify';
 import { createSourceSchema, seedFromSnapshot } from '../../../lambdas/shared/source/seed';
+import { type Compaction, compactFacts } from '../../../lambdas/transform/compact';
 import { totes } from '../../faults/support/cli';
 import { createTestDatabase } from '../../support/pg';
 
@@ -134,5 +136,54 @@ describe('verify on the real data', () => {
     expect(damaged.code).toBe(3);
     expect(damaged.stdout).toMatch(/dim_currency\s+current checksum\s+\d+\s+\d+\s+MISMATCH/);
     expect(damaged.stdout).toContain('MISMATCH in 1 check(s)');
+  });
+
+  describe('after a fact compaction', () => {
+    const factFailures = (report: VerifyReport) => failed(report).filter((c) => c.startsWith('fact_'));
+    let compactions: readonly Compaction[] = [];
+
+    beforeAll(async () => {
+      for (const units of [1, 2]) {
+        await source.query(
+          'UPDATE sales_order SET units_sold = $1, last_updated = now() WHERE sales_order_id = 2',
+          [units],
+        );
+        await runPipeline({
+          source,
+          warehouse,
+          lake,
+          catalog: new LocalCatalog(lake),
+          log: silentLog,
+          workDir: join(dir, 'work'),
+        });
+      }
+      const result = await compactFacts({
+        lake,
+        log: silentLog,
+        workDir: join(dir, 'work'),
+        loadedSeq: await loadedSeq(warehouse),
+        threshold: 2,
+      });
+      compactions = result.compactions;
+    });
+
+    it('counts the compacted file as committed and expects no replaced file', async () => {
+      expect(compactions.map((c) => [c.table, c.replaced.length])).toEqual([['fact_sales_order', 3]]);
+      const report = await verify();
+      expect(factFailures(report)).toEqual([]);
+      expect(report.strayFiles).toEqual([]);
+    });
+
+    it('reports a replaced file that is still there as stray', async () => {
+      const [compaction] = compactions;
+      const replaced = compaction?.replaced[0] ?? '';
+      const body = await lake.get(compaction?.key ?? '');
+      await lake.put(replaced, body?.body ?? Buffer.alloc(0));
+      try {
+        expect((await verify()).strayFiles).toEqual([replaced]);
+      } finally {
+        await lake.delete(replaced);
+      }
+    });
   });
 });
