@@ -787,11 +787,16 @@ class Batch {
     const columns = curatedColumns(table)
       .map(([n]) => ident(n))
       .join(', ');
-    // Sorted by partition, a partitioned COPY writes one file per date instead of one per
-    // date and thread (measured: 3x faster at 1M rows); snappy writes 3x faster than zstd.
-    const files = await this.query(
-      fact,
-      `COPY (SELECT ${columns}, dt FROM ${rel('out', fact)} ORDER BY dt, ${ident(table.naturalKey)}, observed_at) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${this.batchId}-{i}`)}, RETURN_STATS true)`,
+    // A partitioned COPY writes a file per date and thread unless one thread writes it or
+    // the rows come sorted by date. A first sight has one version per row, in key order
+    // already: one thread, no sort (measured at 1M rows: 0.8 s instead of 2 s). Otherwise
+    // (versions of a row to keep in order) sort; snappy writes 3x faster than zstd.
+    const first = this.firstSight.has(table.sourceTable ?? '');
+    const order = first ? '' : ` ORDER BY dt, ${ident(table.naturalKey)}, observed_at`;
+    const copy = `COPY (SELECT ${columns}, dt FROM ${rel('out', fact)}${order}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${this.batchId}-{i}`)}, RETURN_STATS true)`;
+    if (first) await this.step(fact, ['SET threads = 1']);
+    const files = await this.query(fact, copy).finally(() =>
+      first ? this.step(fact, [`SET threads = ${this.deps.threads ?? 2}`]) : undefined,
     );
     const at = (name: string) => files.columns.indexOf(name);
     const objects = files.rows
