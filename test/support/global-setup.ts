@@ -13,5 +13,5 @@ export default async function globalSetup(): Promise<void> {
   const port = 55000 + Math.floor(Math.random() * 2000);
   const server = await startEmbeddedPostgres(dataDir, { port });
   process.env.TEST_PG_URL = server.url('postgres');
-  (globalThis as { __TOTES_PG__?: unknown }).__TOTES_PG__ = server;
+  Object.assign(globalThis, { __TOTES_PG__: server, __TOTES_PG_DIR__: dataDir });
 }

@@ -1,5 +1,9 @@
+import { rm } from 'node:fs/promises';
 import type { EmbeddedServer } from '../../lambdas/shared/db/embedded';
 
+/** Stops the test run's PostgreSQL and removes its data folder. */
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __TOTES_PG__?: EmbeddedServer }).__TOTES_PG__?.stop();
+  const state = globalThis as { __TOTES_PG__?: EmbeddedServer; __TOTES_PG_DIR__?: string };
+  await state.__TOTES_PG__?.stop();
+  if (state.__TOTES_PG_DIR__) await rm(state.__TOTES_PG_DIR__, { recursive: true, force: true });
 }
