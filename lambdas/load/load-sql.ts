@@ -19,9 +19,14 @@ export function createStagingSql(table: WarehouseTableDef): string {
   return `CREATE TEMP TABLE ${stagingName(table)} (${columns}) ON COMMIT DROP`;
 }
 
-/** `COPY … FROM STDIN` in CSV, the format DuckDB writes (NULL unquoted-empty, '' quoted). */
-export function copySql(table: WarehouseTableDef): string {
-  return `COPY ${stagingName(table)} (${columnList(table)}) FROM STDIN (FORMAT csv)`;
+/**
+ * `COPY … FROM STDIN` in CSV, the format DuckDB writes (NULL unquoted-empty, '' quoted), into
+ * the staging table of `table` or, with `into: 'table'`, straight into the table itself (fact
+ * versions, and the rows of a dimension that is still empty).
+ */
+export function copySql(table: WarehouseTableDef, into: 'staging' | 'table' = 'staging'): string {
+  const target = into === 'staging' ? stagingName(table) : ident(table.name);
+  return `COPY ${target} (${columnList(table)}) FROM STDIN (FORMAT csv)`;
 }
 
 /**
@@ -42,13 +47,18 @@ export function upsertDimensionSql(table: WarehouseTableDef): string {
 }
 
 /**
- * Appends a batch's fact versions. The SERIAL surrogate key numbers them in version order
- * (source id, then observation time), which breaks ties in the current-state views.
+ * The order of a fact table's versions: source id, then observation time. Fact CSV is written
+ * in this order so the SERIAL surrogate key, drawn row by row as COPY inserts, numbers the
+ * versions of a source row in the order they happened (it breaks ties in the current-state
+ * views).
  */
-export function appendFactSql(table: WarehouseTableDef): string {
-  const order = [table.naturalKey, 'observed_at'].map(ident).join(', ');
-  return `INSERT INTO ${ident(table.name)} (${columnList(table)}) SELECT ${columnList(table)} FROM ${stagingName(table)} ORDER BY ${order}`;
-}
+export const versionOrder = (table: WarehouseTableDef): readonly string[] => [
+  table.naturalKey,
+  'observed_at',
+];
+
+/** Refreshes the planner statistics of a table after a large load (row counts, value spread). */
+export const analyzeSql = (table: WarehouseTableDef): string => `ANALYZE ${ident(table.name)}`;
 
 /** A foreign key of a warehouse table, as the schema module's `references` defines it. */
 export interface ForeignKey {
@@ -87,7 +97,9 @@ export const addForeignKeySql = (fk: ForeignKey): string =>
 
 /**
  * DuckDB statement that reads the Parquet files of one table and writes the CSV for COPY,
- * columns in schema order. Explicit columns: a file missing one fails here, by name.
+ * columns in schema order, fact versions in {@link versionOrder}. Explicit columns: a file
+ * missing one fails here, by name. No temporary file: the target may be a named pipe that
+ * COPY reads while DuckDB writes.
  */
 export function parquetToCsvSql(
   table: WarehouseTableDef,
@@ -96,8 +108,47 @@ export function parquetToCsvSql(
 ): string {
   const files = parquetPaths.map(duckString).join(', ');
   const select = table.columns.map((c) => ident(c.name)).join(', ');
-  return `COPY (SELECT ${select} FROM read_parquet([${files}], hive_partitioning = false)) TO ${duckString(csvPath)} (FORMAT csv, HEADER false)`;
+  const order = table.kind === 'fact' ? ` ORDER BY ${versionOrder(table).map(ident).join(', ')}` : '';
+  return `COPY (SELECT ${select} FROM read_parquet([${files}], hive_partitioning = false)${order}) TO ${duckString(csvPath)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`;
 }
 
 /** A DuckDB string literal (file paths cannot be bound as parameters in COPY). */
 const duckString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * An index of a fact table as the warehouse catalog defines it: dropped before a bulk append
+ * and rebuilt after it, exactly as it was (building an index over sorted rows costs a
+ * fraction of maintaining it row by row during COPY).
+ */
+export interface TableIndex {
+  readonly name: string;
+  /** `CREATE INDEX …` as PostgreSQL renders it, for an index that no constraint owns. */
+  readonly definition: string;
+  /** For the index of a primary key or unique constraint: the constraint's definition. */
+  readonly constraint: string | null;
+}
+
+/**
+ * The indexes of table `$1` that a bulk append may rebuild: all but those of a constraint
+ * another table's foreign key depends on (dropping it would fail, or drop that key).
+ */
+export const tableIndexesSql = `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+       pg_get_constraintdef(k.oid) AS constraint
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid
+  LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u')
+ WHERE i.indrelid = to_regclass($1)
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
+ ORDER BY c.relname`;
+
+/** Drops an index, or the constraint that owns it (inside the batch transaction). */
+export const dropIndexSql = (table: WarehouseTableDef, index: TableIndex): string =>
+  index.constraint === null
+    ? `DROP INDEX ${ident(index.name)}`
+    : `ALTER TABLE ${ident(table.name)} DROP CONSTRAINT ${ident(index.name)}`;
+
+/** Rebuilds an index dropped by {@link dropIndexSql}, under the same name and definition. */
+export const createIndexSql = (table: WarehouseTableDef, index: TableIndex): string =>
+  index.constraint === null
+    ? index.definition
+    : `ALTER TABLE ${ident(table.name)} ADD CONSTRAINT ${ident(index.name)} ${index.constraint}`;

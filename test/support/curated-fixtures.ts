@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
+  dimensionChangesKey,
   dimensionSnapshotPrefix,
   factKey,
   TRANSFORM_STATE_KEY,
@@ -19,6 +20,11 @@ export type CuratedRow = Readonly<Record<string, string | number | boolean | nul
 export interface CuratedBatchInput {
   readonly dimensions?: Readonly<Record<string, readonly CuratedRow[]>>;
   readonly facts?: Readonly<Record<string, readonly CuratedRow[]>>;
+  /**
+   * The new or changed rows of changed dimensions, listed as the manifest's `dimensionChanges`
+   * (transforms since it exists). Omitted: a manifest without the field, as older transforms wrote.
+   */
+  readonly dimensionChanges?: Readonly<Record<string, readonly CuratedRow[]>>;
   /** Commit the batch in `state/transform.json`. @default true (false = an unfinished batch) */
   readonly commit?: boolean;
 }
@@ -58,6 +64,12 @@ export class CuratedLakeFixture {
       await this.writeParquet(warehouseTable(name), rows, key);
       dimensions.push({ table: name, key, rows: rows.length });
     }
+    const changes: CuratedObject[] = [];
+    for (const [name, rows] of Object.entries(input.dimensionChanges ?? {})) {
+      const key = dimensionChangesKey(name, batchId);
+      await this.writeParquet(warehouseTable(name), rows, key);
+      changes.push({ table: name, key, rows: rows.length });
+    }
     let n = 0;
     for (const [name, rows] of Object.entries(input.facts ?? {})) {
       for (const [dt, part] of groupBy(rows, (r) => String(r.created_date))) {
@@ -72,6 +84,7 @@ export class CuratedLakeFixture {
       ingestSeqs: { from: seq - 1, to: seq },
       facts,
       dimensions,
+      ...(input.dimensionChanges === undefined ? {} : { dimensionChanges: changes }),
       quarantine: [],
     };
     await this.lake.put(transformManifestKey(seq), JSON.stringify(manifest));
@@ -90,33 +103,49 @@ export class CuratedLakeFixture {
   ): Promise<void> {
     const path = this.lake.localPath(key);
     await mkdir(dirname(path), { recursive: true });
+    // Rows travel as JSON lines read with the warehouse columns' DuckDB types: one statement
+    // for any number of rows (tests of bulk paths write tens of thousands).
+    const json = `${path}.jsonl`;
+    await writeFile(json, rows.map((row) => JSON.stringify(fixtureValues(table, row))).join('\n'));
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
     try {
-      const columns = table.columns.map((c) => `${ident(c.name)} ${duckdbType(c.type)}`).join(', ');
-      await db.run(`CREATE TABLE t (${columns})`);
-      const params = table.columns.map((_, i) => `$${i + 1}`).join(', ');
-      for (const row of rows) {
-        await db.run(
-          `INSERT INTO t VALUES (${params})`,
-          table.columns.map((c) => {
-            const value = row[c.name];
-            if (value === undefined) throw new Error(`fixture row of ${table.name} lacks ${c.name}`);
-            return value;
-          }),
-        );
-      }
-      await db.run(`COPY t TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
+      const columns = table.columns.map((c) => `${ident(c.name)}: '${duckdbType(c.type)}'`).join(', ');
+      const select = table.columns.map((c) => ident(c.name)).join(', ');
+      const source =
+        rows.length === 0
+          ? `(SELECT ${table.columns.map((c) => `NULL::${duckdbType(c.type)} AS ${ident(c.name)}`).join(', ')} LIMIT 0)`
+          : `read_json('${json}', format = 'newline_delimited', columns = {${columns}})`;
+      await db.run(
+        `COPY (SELECT ${select} FROM ${source}) TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`,
+      );
     } finally {
       db.closeSync();
       instance.closeSync();
+      await rm(json, { force: true });
     }
   }
 }
 
+/** The row's values in schema order, refusing a row that lacks a column (a typo in a test). */
+function fixtureValues(table: WarehouseTableDef, row: CuratedRow): CuratedRow {
+  return Object.fromEntries(
+    table.columns.map((c) => {
+      const value = row[c.name];
+      if (value === undefined) throw new Error(`fixture row of ${table.name} lacks ${c.name}`);
+      return [c.name, value];
+    }),
+  );
+}
+
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
   return groups;
 }
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { BatchLoadError } from '../../../lambdas/load/errors';
-import { load } from '../../../lambdas/load/load';
+import { ANALYZE_MIN_ROWS, load } from '../../../lambdas/load/load';
 import { migrate } from '../../../lambdas/load/migrate';
 import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
 import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
@@ -296,6 +296,123 @@ describe('load', () => {
     expect(await count('dim_date')).toBe(0);
   });
 
+  it('upserts only the changed rows a manifest lists, not the complete snapshot', async () => {
+    await fixture.writeBatch({ dimensions: baseDimensions() });
+    await run();
+    const renamed = {
+      design_id: 1,
+      design_name: 'Granite',
+      file_location: '/opt',
+      file_name: 'granite.json',
+    };
+    const added = { design_id: 2, design_name: 'Steel', file_location: '/usr', file_name: 'steel.json' };
+    // The snapshot renames design 1; the changes list only design 2: the load must follow the changes.
+    await fixture.writeBatch({
+      dimensions: { dim_design: [renamed, added] },
+      dimensionChanges: { dim_design: [added] },
+    });
+    const result = await run();
+    expect(result.rows).toEqual({ dim_design: 1 });
+    expect(await query('SELECT design_id, design_name FROM dim_design ORDER BY design_id')).toEqual([
+      { design_id: 1, design_name: 'Wooden' },
+      { design_id: 2, design_name: 'Steel' },
+    ]);
+  });
+
+  it('updates a changed row from the changes file and applies an empty one as nothing', async () => {
+    const dims = baseDimensions();
+    await fixture.writeBatch({ dimensions: dims });
+    await run();
+    const renamed = {
+      design_id: 1,
+      design_name: 'Granite',
+      file_location: '/opt',
+      file_name: 'granite.json',
+    };
+    await fixture.writeBatch({
+      dimensions: { dim_design: [renamed], dim_staff: dims.dim_staff ?? [] },
+      dimensionChanges: { dim_design: [renamed], dim_staff: [] },
+    });
+    expect((await run()).rows).toEqual({ dim_design: 1, dim_staff: 0 });
+    expect(await query('SELECT design_name FROM dim_design')).toEqual([{ design_name: 'Granite' }]);
+  });
+
+  it('loads the changes of a first snapshot into an empty dimension, refusing a duplicate key', async () => {
+    const dims = baseDimensions();
+    const design = dims.dim_design?.[0] ?? {};
+    await fixture.writeBatch({
+      dimensions: { ...dims, dim_design: [design, design] },
+      dimensionChanges: { dim_design: [design, design] },
+    });
+    await expect(run()).rejects.toThrow(/batch 1 violates a constraint of dim_design/);
+    expect(await count('etl.load_log')).toBe(0);
+  });
+
+  it.each([
+    ['row by row', undefined],
+    ['in bulk mode', 2],
+  ])(
+    'numbers fact versions in version order %s, whatever the order of the files',
+    async (_mode, bulkRows) => {
+      await fixture.writeBatch({
+        dimensions: baseDimensions(),
+        facts: {
+          // Grouped by created_date, the file of id 2 comes first, and versions arrive newest first.
+          fact_sales_order: [
+            salesOrder({ sales_order_id: 2, created_date: '2024-11-03' }),
+            salesOrder({ sales_order_id: 1, created_date: '2024-11-15', observed_at: '2024-11-16 00:00:00' }),
+            salesOrder({ sales_order_id: 1, created_date: '2024-11-15', observed_at: '2024-11-15 00:00:00' }),
+          ],
+        },
+      });
+      await run(bulkRows === undefined ? {} : { bulkForeignKeyMinRows: bulkRows });
+      const versions = await query<{ sales_order_id: number; observed_at: string }>(
+        'SELECT sales_order_id, observed_at::text FROM fact_sales_order ORDER BY sales_record_id',
+      );
+      expect(versions).toEqual([
+        { sales_order_id: 1, observed_at: '2024-11-15 00:00:00' },
+        { sales_order_id: 1, observed_at: '2024-11-16 00:00:00' },
+        { sales_order_id: 2, observed_at: '2024-11-03 14:25:00' },
+      ]);
+    },
+  );
+
+  it('says which table a value does not fit, and rolls back', async () => {
+    await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      // PostgreSQL text cannot hold a NUL character; DuckDB's can.
+      facts: { fact_purchase_order: [purchaseOrder({ item_code: 'ZD\u0000OI' })] },
+    });
+    await expect(run()).rejects.toThrow(/value of fact_purchase_order in transform batch 1 does not fit/);
+    expect(await count('dim_date')).toBe(0);
+  });
+
+  it('names a warehouse connection lost in the middle of a fact COPY, and a rerun completes the batch', async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => salesOrder({ sales_order_id: i + 1 }));
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: many } });
+    const victim = new Client({ connectionString: db.url });
+    await victim.connect();
+    const pid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const query = victim.query.bind(victim) as (...args: unknown[]) => unknown;
+    // A COPY stream is returned at once: the backend is terminated while the rows flow.
+    (victim as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      const text = (args[0] as { text?: unknown } | undefined)?.text;
+      if (typeof text === 'string' && text.startsWith('COPY "fact_sales_order"')) {
+        void warehouse.query('SELECT pg_terminate_backend($1)', [pid]);
+      }
+      return query(...args);
+    };
+    victim.on('error', () => undefined);
+    await expect(run({ client: victim })).rejects.toThrow(
+      /the warehouse connection was lost while loading fact_sales_order of transform batch 1: .*rolled back; check that the warehouse is up/,
+    );
+    await victim.end().catch(() => undefined);
+    expect(await count('etl.load_log')).toBe(0);
+    expect(await count('dim_staff')).toBe(0);
+    expect((await run()).batches.map((b) => b.seq)).toEqual([1]);
+    expect(await count('fact_sales_order')).toBe(20_000);
+  }, 60_000);
+
   describe('in bulk mode (large fact batches)', () => {
     it('appends the facts and leaves every foreign key in place', async () => {
       await fixture.writeBatch({
@@ -314,6 +431,39 @@ describe('load', () => {
             agreed_delivery_date, agreed_delivery_location_id, observed_at, is_deleted FROM fact_sales_order LIMIT 1`),
       ).rejects.toThrow(/fact_sales_order_sales_staff_id_fkey/);
     });
+
+    const indexes = () =>
+      query<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE tablename = 'fact_sales_order' ORDER BY indexname`,
+      );
+
+    it('rebuilds the indexes of a table the batch outweighs, exactly as they were', async () => {
+      const before = await indexes();
+      expect(before).toHaveLength(2);
+      await fixture.writeBatch({
+        dimensions: baseDimensions(),
+        facts: { fact_sales_order: [1, 2, 3].map((id) => salesOrder({ sales_order_id: id })) },
+      });
+      await run({ bulkForeignKeyMinRows: 2 });
+      expect(await indexes()).toEqual(before);
+      await expect(
+        warehouse.query(
+          `UPDATE fact_sales_order SET sales_record_id = 1 WHERE sales_record_id = (SELECT max(sales_record_id) FROM fact_sales_order)`,
+        ),
+      ).rejects.toThrow(/fact_sales_order_pkey/);
+    });
+
+    it('analyses a large table in the batch, so the planner knows its size', async () => {
+      const many = Array.from({ length: ANALYZE_MIN_ROWS }, (_, i) => salesOrder({ sales_order_id: i + 1 }));
+      await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: many } });
+      await run();
+      const [stats] = await query<{ reltuples: number }>(
+        `SELECT reltuples::int AS reltuples FROM pg_class WHERE oid = 'fact_sales_order'::regclass`,
+      );
+      expect(stats?.reltuples).toBe(ANALYZE_MIN_ROWS);
+      expect(await count('fact_sales_order')).toBe(ANALYZE_MIN_ROWS);
+      await expect(checkWarehouseSchema(warehouse)).resolves.toBeUndefined();
+    }, 60_000);
 
     it('rolls back a batch whose rows miss a dimension, foreign keys and all', async () => {
       await fixture.writeBatch({

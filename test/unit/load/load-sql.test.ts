@@ -1,12 +1,15 @@
 import {
   addForeignKeySql,
-  appendFactSql,
+  analyzeSql,
   copySql,
+  createIndexSql,
   createStagingSql,
   dropForeignKeySql,
+  dropIndexSql,
   foreignKeys,
   parquetToCsvSql,
   upsertDimensionSql,
+  versionOrder,
 } from '../../../lambdas/load/load-sql';
 import { warehouseTable } from '../../../lambdas/shared/schema';
 
@@ -29,6 +32,13 @@ describe('load SQL', () => {
     );
   });
 
+  it('copies fact versions straight into the fact table, leaving the surrogate key to its SERIAL', () => {
+    const sql = copySql(warehouseTable('fact_payment'), 'table');
+    expect(sql).toMatch(/^COPY "fact_payment" \("payment_id", /);
+    expect(sql).toMatch(/"is_deleted"\) FROM STDIN \(FORMAT csv\)$/);
+    expect(sql).not.toContain('payment_record_id');
+  });
+
   it('upserts a dimension on its natural key, updating only rows whose values differ', () => {
     expect(upsertDimensionSql(warehouseTable('dim_currency'))).toBe(
       'INSERT INTO "dim_currency" AS t ("currency_id", "currency_code", "currency_name") ' +
@@ -38,12 +48,12 @@ describe('load SQL', () => {
     );
   });
 
-  it('appends facts without the surrogate key, numbered in version order', () => {
-    const sql = appendFactSql(warehouseTable('fact_payment'));
-    expect(sql).toMatch(/^INSERT INTO "fact_payment" \("payment_id", /);
-    expect(sql).not.toContain('payment_record_id');
-    expect(sql).not.toMatch(/ON CONFLICT|VALUES/);
-    expect(sql).toMatch(/ORDER BY "payment_id", "observed_at"$/);
+  it('orders fact versions by source id, then observation time', () => {
+    expect(versionOrder(warehouseTable('fact_sales_order'))).toEqual(['sales_order_id', 'observed_at']);
+  });
+
+  it('analyses a table by its quoted name', () => {
+    expect(analyzeSql(warehouseTable('fact_payment'))).toBe('ANALYZE "fact_payment"');
   });
 
   it('reads named columns from Parquet, quoting file paths as literals', () => {
@@ -53,8 +63,41 @@ describe('load SQL', () => {
       '/tmp/x.csv',
     );
     expect(sql).toBe(
-      `COPY (SELECT "design_id", "design_name", "file_location", "file_name" FROM read_parquet(['/tmp/o''brien/a.parquet', '/tmp/b.parquet'], hive_partitioning = false)) TO '/tmp/x.csv' (FORMAT csv, HEADER false)`,
+      `COPY (SELECT "design_id", "design_name", "file_location", "file_name" FROM read_parquet(['/tmp/o''brien/a.parquet', '/tmp/b.parquet'], hive_partitioning = false)) TO '/tmp/x.csv' (FORMAT csv, HEADER false, USE_TMP_FILE false)`,
     );
+  });
+
+  it('writes fact CSV in version order, so the SERIAL numbers versions as they happened', () => {
+    expect(parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv')).toContain(
+      `hive_partitioning = false) ORDER BY "purchase_order_id", "observed_at") TO '/x.csv'`,
+    );
+  });
+
+  it('drops and rebuilds a plain index by its own definition, a key through its constraint', () => {
+    const table = warehouseTable('fact_payment');
+    const version = {
+      name: 'fact_payment_version_idx',
+      definition: 'CREATE INDEX fact_payment_version_idx ON public.fact_payment USING btree (payment_id)',
+      constraint: null,
+    };
+    const key = {
+      name: 'fact_payment_pkey',
+      definition: 'unused',
+      constraint: 'PRIMARY KEY (payment_record_id)',
+    };
+    expect(dropIndexSql(table, version)).toBe('DROP INDEX "fact_payment_version_idx"');
+    expect(createIndexSql(table, version)).toBe(version.definition);
+    expect(dropIndexSql(table, key)).toBe('ALTER TABLE "fact_payment" DROP CONSTRAINT "fact_payment_pkey"');
+    expect(createIndexSql(table, key)).toBe(
+      'ALTER TABLE "fact_payment" ADD CONSTRAINT "fact_payment_pkey" PRIMARY KEY (payment_record_id)',
+    );
+  });
+
+  it('refuses an index name that is not a plain identifier', () => {
+    const table = warehouseTable('fact_payment');
+    expect(() =>
+      dropIndexSql(table, { name: 'x"; DROP TABLE y; --', definition: '', constraint: null }),
+    ).toThrow(/unsafe SQL identifier/);
   });
 
   it("derives the facts' foreign keys, with PostgreSQL's default names, from the schema module", () => {
