@@ -623,14 +623,19 @@ export function dimensionChangesSql(dim: string): string {
  * from `delta_<t>`), `chg_<dim>` (those that are new or differ from the snapshot, compared on
  * those keys only) and `new_<dim>`, a view of the snapshot with them replaced. A dimension
  * never loses a member (deleted source rows keep theirs), so this is the whole change.
+ * Without a snapshot (`first`) every row is new: no comparison at all.
  */
-export function keyedDimensionSql(dim: string): string[] {
+export function keyedDimensionSql(dim: string, first = false): string[] {
   const key = ident(warehouseTable(dim).naturalKey);
   const [part, prev, chg] = [rel('part', dim), rel('prev', dim), rel('chg', dim)];
   return [
     dimensionSql(dim, (t) => rel('delta', t), part),
-    `CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${part} EXCEPT ALL SELECT * FROM ${prev} WHERE ${key} IN (SELECT ${key} FROM ${part})`,
-    `CREATE OR REPLACE TEMP VIEW ${rel('new', dim)} AS SELECT * FROM ${prev} WHERE ${key} NOT IN (SELECT ${key} FROM ${chg}) UNION ALL SELECT * FROM ${chg}`,
+    first
+      ? `CREATE OR REPLACE TEMP VIEW ${chg} AS SELECT * FROM ${part}`
+      : `CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${part} EXCEPT ALL SELECT * FROM ${prev} WHERE ${key} IN (SELECT ${key} FROM ${part})`,
+    first
+      ? `CREATE OR REPLACE TEMP VIEW ${rel('new', dim)} AS SELECT * FROM ${chg}`
+      : `CREATE OR REPLACE TEMP VIEW ${rel('new', dim)} AS SELECT * FROM ${prev} WHERE ${key} NOT IN (SELECT ${key} FROM ${chg}) UNION ALL SELECT * FROM ${chg}`,
   ];
 }
 

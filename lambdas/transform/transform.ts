@@ -652,7 +652,7 @@ class Batch {
       if (!recipe.sources.some((s) => changed.has(s))) continue;
       await this.definePrevious(dim);
       if (recipe.sources.length === 1) {
-        await this.step(dim, keyedDimensionSql(dim));
+        await this.step(dim, keyedDimensionSql(dim, this.state.dimensions[dim] === undefined));
       } else {
         for (const source of recipe.sources) await this.ensureCurrent(source);
         await this.step(dim, [dimensionSql(dim)]);
