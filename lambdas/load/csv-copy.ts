@@ -65,8 +65,10 @@ async function makePipe(path: string): Promise<boolean> {
  * The pipe protocol. This process opens a write end of its own (`keeper`) and then the read
  * end, both at once, before DuckDB starts: so no open() blocks, and the reader sees no end of
  * file before DuckDB has even opened the pipe. The keeper is closed once DuckDB is done, and
- * the reader then ends with DuckDB's last byte. If COPY fails first, the read end is closed,
- * so DuckDB's next write fails (EPIPE) instead of blocking on a full pipe for ever. Whichever
+ * the reader then ends with DuckDB's last byte.
+ *
+ * The read end is never closed while DuckDB may still open or write the pipe (it would block
+ * for ever): if COPY fails, DuckDB is interrupted and the rest of its output drained. Whichever
  * side failed first is the error reported: the other one only saw the consequence.
  */
 async function copyThroughPipe(job: CsvCopy): Promise<number> {
@@ -78,20 +80,35 @@ async function copyThroughPipe(job: CsvCopy): Promise<number> {
     keeperOpen = false;
   };
   const reader = createReadStream(job.path, { fd: openSync(job.path, constants.O_RDONLY) });
+  const drained = new Promise<void>((resolve) => reader.on('close', resolve));
   let first: CsvCopyFailure | undefined;
   const fail = (failure: CsvCopyFailure) => {
     first ??= failure;
   };
   const copy = job.warehouse.query(copyFrom(job.copy));
-  const copying = pipeline(reader, copy).catch((error: unknown) => {
-    fail({ side: 'copy', error });
-    reader.destroy();
-    closeKeeper();
+  const copied = new Promise<void>((resolve) => {
+    copy.on('finish', resolve);
+    copy.on('error', (error: unknown) => {
+      fail({ side: 'copy', error });
+      reader.unpipe(copy);
+      reader.resume(); // drain: DuckDB must be able to finish
+      job.duckdb.interrupt();
+      resolve();
+    });
+    reader.on('error', (error: unknown) => {
+      fail({ side: 'copy', error });
+      job.duckdb.interrupt();
+      closeKeeper(); // with no reader left, DuckDB's next write fails (EPIPE)
+      copy.destroy(error instanceof Error ? error : new Error(String(error)));
+      resolve();
+    });
   });
+  reader.pipe(copy);
   try {
     await job.duckdb.run(job.render(job.path)).catch((error: unknown) => fail({ side: 'render', error }));
     closeKeeper();
-    await copying;
+    await copied;
+    await drained;
     if (first) throw new CsvCopyError(first);
     return copy.rowCount;
   } finally {

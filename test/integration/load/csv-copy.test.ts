@@ -82,6 +82,20 @@ describe('copyCsv', () => {
       expect(await count()).toBe(0);
     });
 
+    it('reports a COPY refused before DuckDB opened its output, without waiting for ever', async () => {
+      // The sort keeps DuckDB from opening the pipe until long after COPY has failed.
+      const slow = (path: string) =>
+        `COPY (SELECT range AS n, 'x' AS label FROM range(2000000) ORDER BY range DESC) TO '${path}' (FORMAT csv, HEADER false, USE_TMP_FILE false)`;
+      const error = await copyCsv({
+        ...job(1),
+        render: slow,
+        copy: 'COPY no_such_table FROM STDIN (FORMAT csv)',
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CsvCopyError);
+      expect((error as CsvCopyError).failure.side).toBe('copy');
+      expect((error as CsvCopyError).message).toMatch(/no_such_table/);
+    }, 20_000);
+
     it('reports a row COPY refuses early in a long stream as a copy failure, and DuckDB is free again', async () => {
       const error = await copyCsv(job(300_000, 10)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CsvCopyError);
