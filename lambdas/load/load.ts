@@ -11,7 +11,7 @@ import {
 } from '../shared/lake/manifests';
 import type { Log } from '../shared/logger';
 import { ident, type WarehouseTableDef, warehouseTables } from '../shared/schema';
-import { CsvCopyError, copyCsv } from './csv-copy';
+import { CsvCopyError, type PendingCsv, startCsv } from './csv-copy';
 import { BatchLoadError, LoadError } from './errors';
 import {
   addForeignKeySql,
@@ -215,18 +215,74 @@ async function applyBatch(
   checkTables(manifest);
   await mkdir(deps.workDir, { recursive: true });
   const scratch = await mkdtemp(join(deps.workDir, `load-${manifest.seq}-`));
+  const tables = warehouseTables
+    .map((table) => ({ table, objects: batchObjects(manifest, table) }))
+    .filter((t) => t.objects.length > 0);
+  const csvs = new BatchCsvs(deps, duckdb, scratch, tables);
   try {
     const rows: Record<string, number> = {};
     // Dimensions before facts: the facts' foreign keys must find this batch's new members.
-    for (const table of warehouseTables) {
-      const objects = batchObjects(manifest, table);
-      if (objects.length === 0) continue;
-      const batch: TableBatch = { deps, duckdb, manifest, table, objects, scratch };
+    for (const [i, { table, objects }] of tables.entries()) {
+      const batch: TableBatch = { deps, manifest, table, objects, copy: (into) => csvs.copy(i, into) };
       rows[table.name] = table.kind === 'dimension' ? await applyDimension(batch) : await applyFacts(batch);
     }
     return rows;
   } finally {
+    await csvs.abandon();
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The CSV of every table of a batch, rendered by DuckDB one table ahead: the next table's
+ * render (reading and sorting its Parquet) starts as soon as the previous COPY is done, while
+ * PostgreSQL rebuilds that table's indexes and checks its foreign keys.
+ */
+class BatchCsvs {
+  private readonly started = new Map<number, Promise<PendingCsv>>();
+  private readonly consumed = new Set<number>();
+
+  constructor(
+    private readonly deps: LoadDeps,
+    private readonly duckdb: DuckDBConnection,
+    private readonly scratch: string,
+    private readonly tables: readonly { table: WarehouseTableDef; objects: readonly CuratedObject[] }[],
+  ) {
+    this.start(0);
+  }
+
+  /** COPYs table `i`'s CSV with `sql`, then starts rendering table `i + 1`. */
+  async copy(i: number, sql: string): Promise<number> {
+    const csv = this.started.get(i) ?? this.start(i);
+    this.consumed.add(i);
+    const rows = await (await csv).copyInto(this.deps.warehouse, sql);
+    if (i + 1 < this.tables.length) this.start(i + 1);
+    return rows;
+  }
+
+  /** Stops the renders nobody will COPY (after a failure), so no DuckDB write is left waiting. */
+  async abandon(): Promise<void> {
+    for (const [i, csv] of this.started) {
+      if (this.consumed.has(i)) continue;
+      await (await csv.catch(() => undefined))?.abandon();
+    }
+  }
+
+  private start(i: number): Promise<PendingCsv> {
+    const existing = this.started.get(i);
+    if (existing) return existing;
+    const work = this.tables[i];
+    if (!work) throw new RangeError(`no table ${i} in this batch`);
+    const csv = localFiles(this.deps.lake, work.objects, this.scratch).then((paths) =>
+      startCsv({
+        duckdb: this.duckdb,
+        render: (path) => parquetToCsvSql(work.table, paths, path),
+        path: join(this.scratch, `${work.table.name}.csv`),
+      }),
+    );
+    csv.catch(() => undefined); // reported when its table is copied
+    this.started.set(i, csv);
+    return csv;
   }
 }
 
@@ -261,11 +317,11 @@ function checkTables(manifest: TransformManifest): void {
 /** One table of one batch, and what applying it needs. */
 interface TableBatch {
   readonly deps: LoadDeps;
-  readonly duckdb: DuckDBConnection;
   readonly manifest: TransformManifest;
   readonly table: WarehouseTableDef;
   readonly objects: readonly CuratedObject[];
-  readonly scratch: string;
+  /** Runs the table's CSV through `COPY` statement `sql`; returns the rows COPY took. */
+  readonly copy: (sql: string) => Promise<number>;
 }
 
 /**
@@ -349,16 +405,9 @@ const expectedRows = (batch: TableBatch): number => batch.objects.reduce((sum, o
  * itself or its staging table; checks that COPY took exactly the rows the manifest announces.
  */
 async function copyParquet(batch: TableBatch, into: 'staging' | 'table'): Promise<number> {
-  const { deps, duckdb, manifest, table } = batch;
+  const { manifest, table } = batch;
   const context = { batchSeq: manifest.seq, table: table.name };
-  const paths = await localFiles(deps.lake, batch.objects, batch.scratch);
-  const copied = await copyCsv({
-    duckdb,
-    warehouse: deps.warehouse,
-    render: (csv) => parquetToCsvSql(table, paths, csv),
-    copy: copySql(table, into),
-    path: join(batch.scratch, `${table.name}.csv`),
-  }).catch((error: unknown) => {
+  const copied = await batch.copy(copySql(table, into)).catch((error: unknown) => {
     if (error instanceof CsvCopyError && error.failure.side === 'render') {
       throw new BatchLoadError(
         `cannot read the Parquet of ${table.name} in transform batch ${manifest.seq}: ${messageOf(error)}. The files do not match the curated contract; check the transform.`,

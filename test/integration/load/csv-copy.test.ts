@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Client } from 'pg';
-import { CsvCopyError, copyCsv } from '../../../lambdas/load/csv-copy';
+import { CsvCopyError, copyCsv, startCsv } from '../../../lambdas/load/csv-copy';
 import { createTestDatabase } from '../../support/pg';
 
 describe('copyCsv', () => {
@@ -105,6 +105,19 @@ describe('copyCsv', () => {
       expect(reader.getRowObjects()).toEqual([{ answer: 42 }]);
     });
   });
+
+  it.each([true, false])(
+    'abandons a CSV nobody copies without leaving DuckDB blocked (pipe: %s)',
+    async (pipe) => {
+      const pending = await startCsv({ duckdb, render: render(500_000), path: join(dir, 'rows.csv'), pipe });
+      await pending.abandon();
+      const reader = await duckdb.runAndReadAll('SELECT 42 AS answer');
+      expect(reader.getRowObjects()).toEqual([{ answer: 42 }]);
+      await expect(
+        copyCsv({ duckdb, warehouse, render: render(5), copy, path: join(dir, 'again.csv'), pipe }),
+      ).resolves.toBe(5);
+    },
+  );
 
   it('renders through a file when there is no named pipe to be had', async () => {
     await expect(

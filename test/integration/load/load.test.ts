@@ -453,6 +453,22 @@ describe('load', () => {
       ).rejects.toThrow(/fact_sales_order_pkey/);
     });
 
+    it('rolls back when a foreign key fails while the next table is already being rendered', async () => {
+      await fixture.writeBatch({
+        dimensions: baseDimensions(),
+        facts: {
+          fact_sales_order: [salesOrder(), salesOrder({ sales_order_id: 2, design_id: 7 })],
+          fact_purchase_order: [purchaseOrder()],
+          fact_payment: [payment()],
+        },
+      });
+      await expect(run({ bulkForeignKeyMinRows: 2 })).rejects.toThrow(
+        /batch 1 violates a constraint of fact_sales_order.*fact_sales_order_design_id_fkey/,
+      );
+      expect(await count('etl.load_log')).toBe(0);
+      expect(await count('fact_purchase_order')).toBe(0);
+    });
+
     it('analyses a large table in the batch, so the planner knows its size', async () => {
       const many = Array.from({ length: ANALYZE_MIN_ROWS }, (_, i) => salesOrder({ sales_order_id: i + 1 }));
       await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: many } });
