@@ -16,6 +16,7 @@ import { powertoolsLog } from '../shared/aws/powertools-log';
 import { loadConfig } from '../shared/config';
 import { connectPg } from '../shared/db/connect';
 import { openLake } from '../shared/lake/open-lake';
+import { compactFacts } from '../transform/compact';
 import { runLoadStage } from './stage';
 
 /** What the state machine sends. */
@@ -56,11 +57,19 @@ export async function handler(event: unknown, context: Context): Promise<LoadSum
       migrationsDir,
       maxBatches: MAX_BATCHES,
     });
+    const more = result.lastLoadedSeq < result.committedSeq;
+    // Once the warehouse has every batch, their small fact files may be merged for Athena.
+    // Housekeeping: a failure is logged, and the next run retries it.
+    if (!more) {
+      await compactFacts({ lake: await lake, log, workDir, loadedSeq: result.lastLoadedSeq }).catch(
+        (error: unknown) => log.error('fact compaction failed; the next run retries it', { error }),
+      );
+    }
     // The freshness alarm fires when this metric goes missing: every successful call counts.
     metrics.addMetric('LoadSucceeded', MetricUnit.Count, 1);
     metrics.addMetric('BatchesLoaded', MetricUnit.Count, result.batches.length);
     return {
-      more: result.lastLoadedSeq < result.committedSeq,
+      more,
       batches: result.batches.length,
       lastLoadedSeq: result.lastLoadedSeq,
     };
