@@ -8,18 +8,7 @@ import { silentLog } from '../../lambdas/shared/logger';
 import { type PipelineResult, runPipeline } from '../../lambdas/shared/pipeline/run-pipeline';
 import { createSourceSchema, seedFromSnapshot } from '../../lambdas/shared/source/seed';
 import { createTestDatabase } from './pg';
-
-/** The real Nov 2024 totesys snapshot (all 11 tables), read in place from shared/. */
-export const REAL_SNAPSHOT = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'totesys-data',
-  'aidan-mooney-2024-11-15',
-  'jsonl',
-);
+import { REAL_DATA_DIR } from './raw-fixtures';
 
 /**
  * A source seeded with the real snapshot, run once through the whole pipeline into a local
@@ -47,7 +36,7 @@ export async function runRealPipeline(): Promise<RealPipeline> {
   await source.connect();
   await warehouse.connect();
   await createSourceSchema(source);
-  await seedFromSnapshot(source, REAL_SNAPSHOT);
+  await seedFromSnapshot(source, REAL_DATA_DIR);
   const lake = new LocalLakeStore(join(root, 'lake'));
   const catalog = new LocalCatalog(lake);
   const run = () =>
