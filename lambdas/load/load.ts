@@ -223,7 +223,7 @@ async function applyBatch(
     const rows: Record<string, number> = {};
     // Dimensions before facts: the facts' foreign keys must find this batch's new members.
     for (const [i, { table, objects }] of tables.entries()) {
-      const batch: TableBatch = { deps, manifest, table, objects, copy: (into) => csvs.copy(i, into) };
+      const batch: TableBatch = { deps, manifest, table, objects, copy: (sql) => csvs.copy(i, sql) };
       rows[table.name] = table.kind === 'dimension' ? await applyDimension(batch) : await applyFacts(batch);
     }
     return rows;
@@ -248,7 +248,7 @@ class BatchCsvs {
     private readonly scratch: string,
     private readonly tables: readonly { table: WarehouseTableDef; objects: readonly CuratedObject[] }[],
   ) {
-    this.start(0);
+    if (tables.length > 0) this.start(0);
   }
 
   /** COPYs table `i`'s CSV with `sql`, then starts rendering table `i + 1`. */

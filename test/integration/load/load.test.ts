@@ -91,6 +91,16 @@ describe('load', () => {
     ]);
   });
 
+  it('records a batch that wrote no curated rows, so the next one can follow', async () => {
+    await fixture.writeBatch({});
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
+    const result = await run();
+    expect(result.batches.map((b) => [b.seq, b.rows])).toEqual([
+      [1, {}],
+      [2, expect.objectContaining({ fact_sales_order: 1 })],
+    ]);
+  });
+
   it('is a no-op when loaded again', async () => {
     await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: [salesOrder()] } });
     await run();
