@@ -88,9 +88,9 @@ const POINTS: readonly CrashPoint[] = [
   initial(
     'ingest: extracting sales_order (cursor query)',
     'pg',
-    inPg(first(/^source SELECT t\."sales_order_id"/)),
+    inPg(first(/^source SELECT x\."sales_order_id"/)),
   ),
-  initial('ingest: reading the payment keys (COPY)', 'pg', inPg(first(/^source COPY \(SELECT "payment_id"/))),
+  initial('ingest: extracting payment, the last table', 'pg', inPg(first(/^source SELECT x\."payment_id"/))),
   initial('ingest: before the first raw object', 'lake-write', inLake(first(/^put raw\//))),
   initial(
     'ingest: half-way through writing the sales_order raw object',
@@ -147,9 +147,9 @@ const POINTS: readonly CrashPoint[] = [
   initial(
     'load: dimensions upserted, in the batch transaction',
     'pg',
-    inPg(first(/^warehouse \d+ COPY "stage_fact_sales_order"/)),
+    inPg(first(/^warehouse \d+ COPY "fact_sales_order"/)),
   ),
-  initial('load: staging the payments', 'pg', inPg(first(/^warehouse \d+ INSERT INTO "fact_payment"/))),
+  initial('load: copying the payments', 'pg', inPg(first(/^warehouse \d+ COPY "fact_payment"/))),
   initial('load: before the ledger insert', 'pg', inPg(first(/^warehouse \d+ INSERT INTO etl\.load_log/))),
   initial('load: before the COMMIT', 'pg', commitAfterLedger),
   initial(
@@ -158,7 +158,7 @@ const POINTS: readonly CrashPoint[] = [
     inLake(last(/^putIf state\/lease\.json/)),
   ),
   // an incremental run
-  incremental('incremental ingest: extracting', 'pg', inPg(first(/^source SELECT t\."sales_order_id"/))),
+  incremental('incremental ingest: extracting', 'pg', inPg(first(/^source SELECT x\."sales_order_id"/))),
   incremental(
     'incremental ingest: manifest written, state not saved',
     'lake-write',
