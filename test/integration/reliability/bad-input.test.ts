@@ -1,10 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { totes } from '../../faults/support/cli';
-import { createTestDatabase, testServerUrl } from '../../support/pg';
-import { createTinySource } from '../../support/source-fixture';
+import { type CliWorkspace, createCliWorkspace, sql } from '../../support/cli-workspace';
+import { testServerUrl } from '../../support/pg';
 
 /**
  * Bad and drifting input end to end, through the CLI: each case says what happened in the
@@ -13,42 +11,18 @@ import { createTinySource } from '../../support/source-fixture';
  * transform and load suites; these prove the whole run reports them.)
  */
 describe('totes run on bad input', () => {
-  let source: { url: string; drop: () => Promise<void> };
-  let warehouse: { url: string; drop: () => Promise<void> };
+  let ws: CliWorkspace;
+  let source: CliWorkspace['source'];
+  let warehouse: CliWorkspace['warehouse'];
   let dir: string;
   let env: Record<string, string>;
 
-  async function sql(url: string, text: string, params: unknown[] = []) {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(text, params)).rows as Record<string, unknown>[];
-    } finally {
-      await client.end();
-    }
-  }
-
   beforeEach(async () => {
-    source = await createTestDatabase('bad_src');
-    warehouse = await createTestDatabase('bad_wh');
-    const client = new Client({ connectionString: source.url });
-    await client.connect();
-    await createTinySource(client);
-    await client.end();
-    dir = await mkdtemp(join(tmpdir(), 'totes-bad-'));
-    env = {
-      TOTESYS_URL: source.url,
-      WAREHOUSE_URL: warehouse.url,
-      LAKE_URL: `file://${join(dir, 'lake')}`,
-      TOTES_HOME: join(dir, 'home'),
-    };
+    ws = await createCliWorkspace('bad');
+    ({ source, warehouse, dir, env } = ws);
   });
 
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-    await source.drop();
-    await warehouse.drop();
-  });
+  afterEach(() => ws.cleanup());
 
   const salesOrder = (id: number, overrides: string) =>
     `INSERT INTO sales_order (sales_order_id, created_at, last_updated, design_id, staff_id, counterparty_id, units_sold, unit_price, currency_id, agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id)

@@ -1,39 +1,22 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startTotes, type TotesOutcome, totes } from '../../faults/support/cli';
-import { createTestDatabase } from '../../support/pg';
-import { createTinySource } from '../../support/source-fixture';
+import { type CliWorkspace, createCliWorkspace } from '../../support/cli-workspace';
 
 /** Concurrent `totes run` processes against one lake: real processes, real lease. */
 describe('two totes runs at once', () => {
-  let source: { url: string; drop: () => Promise<void> };
-  let warehouse: { url: string; drop: () => Promise<void> };
+  let ws: CliWorkspace;
+  let warehouse: CliWorkspace['warehouse'];
   let dir: string;
   let env: Record<string, string>;
 
   beforeEach(async () => {
-    source = await createTestDatabase('conc_src');
-    warehouse = await createTestDatabase('conc_wh');
-    const client = new Client({ connectionString: source.url });
-    await client.connect();
-    await createTinySource(client);
-    await client.end();
-    dir = await mkdtemp(join(tmpdir(), 'totes-conc-'));
-    env = {
-      TOTESYS_URL: source.url,
-      WAREHOUSE_URL: warehouse.url,
-      LAKE_URL: `file://${join(dir, 'lake')}`,
-      TOTES_HOME: join(dir, 'home'),
-    };
+    ws = await createCliWorkspace('conc');
+    ({ warehouse, dir, env } = ws);
   });
 
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-    await source.drop();
-    await warehouse.drop();
-  });
+  afterEach(() => ws.cleanup());
 
   /** Starts a run that stops (SIGSTOP) right after taking the lease, so it holds it. */
   async function holdLease(extra: Record<string, string> = {}) {

@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
 import { totes } from '../../faults/support/cli';
-import { createTestDatabase, testServerUrl } from '../../support/pg';
-import { createTinySource } from '../../support/source-fixture';
+import { type CliWorkspace, createCliWorkspace, sql } from '../../support/cli-workspace';
+import { testServerUrl } from '../../support/pg';
 
 /** Values that would break SQL, CSV, JSON or a shell if any stage pasted them into text. */
 const HOSTILE = [
@@ -14,43 +10,18 @@ const HOSTILE = [
   "$1 $$ E'\\x00' ${process.exit(1)} ☃ 𝄞",
 ];
 
-async function sql(url: string, text: string, params: unknown[] = []) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
-  }
-}
-
 describe('security end to end', () => {
-  let source: { url: string; drop: () => Promise<void> };
-  let warehouse: { url: string; drop: () => Promise<void> };
-  let dir: string;
+  let ws: CliWorkspace;
+  let source: CliWorkspace['source'];
+  let warehouse: CliWorkspace['warehouse'];
   let env: Record<string, string>;
 
   beforeEach(async () => {
-    source = await createTestDatabase('sec_src');
-    warehouse = await createTestDatabase('sec_wh');
-    const client = new Client({ connectionString: source.url });
-    await client.connect();
-    await createTinySource(client);
-    await client.end();
-    dir = await mkdtemp(join(tmpdir(), 'totes-sec-'));
-    env = {
-      TOTESYS_URL: source.url,
-      WAREHOUSE_URL: warehouse.url,
-      LAKE_URL: `file://${join(dir, 'lake')}`,
-      TOTES_HOME: join(dir, 'home'),
-    };
+    ws = await createCliWorkspace('sec');
+    ({ source, warehouse, env } = ws);
   });
 
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-    await source.drop();
-    await warehouse.drop();
-  });
+  afterEach(() => ws.cleanup());
 
   it('lands hostile source values as data in the warehouse, through transform and load', async () => {
     for (const [i, value] of HOSTILE.entries()) {
