@@ -17,8 +17,6 @@ export interface Environment {
   /** Where dimension snapshots are published: pointer objects in the lake. */
   readonly catalog: Catalog;
   readonly log: Log;
-  /** True when the databases are the embedded PostgreSQL. */
-  readonly embedded: boolean;
   close(): Promise<void>;
 }
 
@@ -43,7 +41,6 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
     lake,
     catalog: new LocalCatalog(lake),
     log,
-    embedded: server !== undefined,
     close: async () => {
       await server?.stop();
     },

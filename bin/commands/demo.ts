@@ -114,7 +114,6 @@ async function openDemoEnvironment(verbose: boolean): Promise<Environment> {
     lake,
     catalog: new LocalCatalog(lake),
     log,
-    embedded: true,
     close: () => server.stop(),
   };
 }

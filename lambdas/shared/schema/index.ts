@@ -35,9 +35,6 @@ export function warehouseTable(name: string): WarehouseTableDef {
   return table;
 }
 
-/** True when `name` is a source table of the schema. */
-export const isSourceTable = (name: string): boolean => sourceByName.has(name);
-
 /** The column `name` of `table`; throws when the table has no such column. */
 export function column(table: SourceTableDef | WarehouseTableDef, name: string): ColumnDef {
   const found = table.columns.find((c) => c.name === name);
