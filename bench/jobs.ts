@@ -7,16 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ingest } from '../lambdas/ingest/ingest';
-import { parquetToCsvSql } from '../lambdas/load/load-sql';
-import { runLoadStage } from '../lambdas/load/stage';
-import { loadConfig } from '../lambdas/shared/config';
-import { connectPg } from '../lambdas/shared/db/connect';
-import type { LakeStore } from '../lambdas/shared/lake/lake-store';
-import { readIngestManifest, readTransformManifest } from '../lambdas/shared/lake/manifests';
-import { openConfiguredLake } from '../lambdas/shared/lake/open-lake';
-import { LocalCatalog } from '../lambdas/shared/local-catalog';
-import { JsonLogger, type Log } from '../lambdas/shared/logger';
-import { openDuck, sqlString } from '../lambdas/shared/query/duckdb';
+import { LocalCatalog } from '../lambdas/kernel/catalog/local-catalog';
+import { loadConfig } from '../lambdas/kernel/config';
+import { connectPg } from '../lambdas/kernel/db/connect';
+import { openDuck, sqlString } from '../lambdas/kernel/duckdb/duckdb';
+import { readIngestManifest, readTransformManifest } from '../lambdas/kernel/lake/documents/manifests';
+import type { LakeStore } from '../lambdas/kernel/lake/lake-store';
+import { openConfiguredLake } from '../lambdas/kernel/lake/open-lake';
+import { JsonLogger, type Log } from '../lambdas/kernel/logger';
 import {
   type ColumnDef,
   ident,
@@ -24,7 +22,9 @@ import {
   sourceTables,
   warehousePgType,
   warehouseTables,
-} from '../lambdas/shared/schema';
+} from '../lambdas/kernel/schema';
+import { parquetToCsvSql } from '../lambdas/load/load-sql';
+import { runLoadStage } from '../lambdas/load/stage';
 import { transform } from '../lambdas/transform/transform';
 import { BenchError } from './errors';
 

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import type { Catalog } from '../lambdas/shared/catalog';
-import { type Config, loadConfig } from '../lambdas/shared/config';
-import { startEmbeddedPostgres } from '../lambdas/shared/db/embedded';
-import { installFaultInjection } from '../lambdas/shared/fault-injection';
-import type { LakeStore } from '../lambdas/shared/lake/lake-store';
-import { openConfiguredLake } from '../lambdas/shared/lake/open-lake';
-import { LocalCatalog } from '../lambdas/shared/local-catalog';
-import { JsonLogger, type Log } from '../lambdas/shared/logger';
+import { startEmbeddedPostgres } from '../app/local/embedded-postgres';
+import { installFaultInjection } from '../app/local/fault-injection';
+import type { Catalog } from '../lambdas/kernel/catalog/catalog';
+import { LocalCatalog } from '../lambdas/kernel/catalog/local-catalog';
+import { type Config, loadConfig } from '../lambdas/kernel/config';
+import type { LakeStore } from '../lambdas/kernel/lake/lake-store';
+import { openConfiguredLake } from '../lambdas/kernel/lake/open-lake';
+import { JsonLogger, type Log } from '../lambdas/kernel/logger';
 
 /** What a CLI command works on: the two databases, the lake, a logger. */
 export interface Environment {
@@ -32,7 +32,7 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
   const server = needsEmbedded ? await startEmbeddedPostgres(join(config.home, 'pg'), { log }) : undefined;
   if (server && config.totesysUrl === undefined) await server.ensureDatabase('totesys');
   if (server && config.warehouseUrl === undefined) await server.ensureDatabase('warehouse');
-  // Test seam (off unless TOTES_CRASH_AT is set): see lambdas/shared/fault-injection.ts.
+  // Test seam (off unless TOTES_CRASH_AT is set): see app/local/fault-injection.ts.
   const lake = installFaultInjection(await openConfiguredLake(config));
   return {
     config,

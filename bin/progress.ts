@@ -1,4 +1,4 @@
-import type { Stage } from '../lambdas/shared/pipeline/run-pipeline';
+import type { Stage } from '../app/pipeline/run-pipeline';
 
 /**
  * Stage-by-stage progress on stderr for people watching a terminal (silent when stderr is

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { ConfigError, LeaseHeldError } from '../lambdas/shared/errors';
-import { NamedQueryParameterError, UnknownNamedQueryError } from '../lambdas/shared/query/named-queries';
-import { redact } from '../lambdas/shared/redact';
+import { NamedQueryParameterError, UnknownNamedQueryError } from '../app/analytics/named-queries';
+import { ConfigError, LeaseHeldError } from '../lambdas/kernel/errors';
+import { redact } from '../lambdas/kernel/redact';
 import { commands } from './commands';
 
 /** Exit codes (documented in the README): 0 ok, 1 failure, 2 usage/config, 3 verify mismatch, 4 lease held. */

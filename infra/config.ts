@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../lambdas/shared/errors';
+import { ConfigError } from '../lambdas/kernel/errors';
 
 /** Lambda processor architecture. DuckDB's native binding must match it (see the compute construct). */
 export type LambdaArchitecture = 'x86_64' | 'arm64';

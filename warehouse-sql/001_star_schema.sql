@@ -1,5 +1,5 @@
 -- Star schema of the original brief (DESIGN §5), complete: 8 dimensions and 3 facts.
--- Columns and types are exactly `warehouseTables` (lambdas/shared/schema/warehouse.ts) mapped
+-- Columns and types are exactly `warehouseTables` (lambdas/kernel/schema/warehouse.ts) mapped
 -- with `warehousePgType()`; the loader's DDL check compares this file's result with the schema
 -- module on every load, so edit both together (in a new migration, never this file).
 --

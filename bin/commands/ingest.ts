@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ingest } from '../../lambdas/ingest/ingest';
-import { connectPg } from '../../lambdas/shared/db/connect';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { connectPg } from '../../lambdas/kernel/db/connect';
+import { warehouseTables } from '../../lambdas/kernel/schema';
 import { runLoadStage } from '../../lambdas/load/stage';
-import { connectPg } from '../../lambdas/shared/db/connect';
-import { warehouseTables } from '../../lambdas/shared/schema';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { openLocalAthena } from '../../lambdas/shared/query/local-athena';
+import { openLocalAthena } from '../../app/analytics/local-athena';
 import {
   athenaExecutionParameters,
   bindParameters,
   findNamedQuery,
   type NamedQuery,
   readNamedQueries,
-} from '../../lambdas/shared/query/named-queries';
+} from '../../app/analytics/named-queries';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 import { formatResult, type QueryFormat } from './query';

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { QueryResult } from '../../lambdas/shared/query/duckdb';
-import { openLocalAthena } from '../../lambdas/shared/query/local-athena';
+import { openLocalAthena } from '../../app/analytics/local-athena';
+import type { QueryResult } from '../../lambdas/kernel/duckdb/duckdb';
 import { openEnvironment } from '../environment';
 import { renderTable } from '../output';
 

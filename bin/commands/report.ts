@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { writeReport } from '../../lambdas/report/report';
-import { connectPg } from '../../lambdas/shared/db/connect';
+import { writeReport } from '../../app/analytics/report/report';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit } from '../output';
 

@@ -1,13 +1,13 @@
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
-import { connectPg } from '../../lambdas/shared/db/connect';
 import {
   createSourceSchema,
   type SeedProgress,
   type SnapshotSeedResult,
   seedFromSnapshot,
-} from '../../lambdas/shared/source/seed';
-import { seedSynthetic } from '../../lambdas/shared/source/synthetic';
+} from '../../app/totesys/seed';
+import { seedSynthetic } from '../../app/totesys/synthetic';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

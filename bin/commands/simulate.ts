@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { connectPg } from '../../lambdas/shared/db/connect';
-import { simulateChanges } from '../../lambdas/shared/source/simulate';
+import { simulateChanges } from '../../app/totesys/simulate';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { connectPg } from '../../lambdas/shared/db/connect';
-import { type PipelineStatus, pipelineStatus } from '../../lambdas/shared/pipeline/status';
+import { type PipelineStatus, pipelineStatus } from '../../app/pipeline/status';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { connectPg } from '../../lambdas/shared/db/connect';
-import { type VerifyReport, verifyPipeline } from '../../lambdas/shared/pipeline/verify';
+import { type VerifyReport, verifyPipeline } from '../../app/verify/verify';
+import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { LeaseHeldError } from '../../lambdas/shared/errors';
+import { LeaseHeldError } from '../../lambdas/kernel/errors';
 import { openEnvironment } from '../environment';
 import { renderRun, runOnce } from './run';
 

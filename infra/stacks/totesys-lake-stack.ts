@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { glueDatabaseName } from '../../glue-scripts/catalog-definitions';
+import { glueDatabaseName } from '../../lambdas/kernel/catalog/definitions';
 import type { InfraConfig } from '../config';
 import { AthenaWorkgroup } from '../constructs/analytics/athena-workgroup';
 import { LakeCatalog } from '../constructs/catalog/lake-catalog';

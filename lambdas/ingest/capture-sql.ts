@@ -1,4 +1,4 @@
-import { type ColumnDef, ident, type SourceTableDef } from '../shared/schema';
+import { type ColumnDef, ident, type SourceTableDef } from '../kernel/schema';
 
 /** `to_char` pattern for `timestamp(3)`: always three fractional digits, `T` separator. */
 export const TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS';

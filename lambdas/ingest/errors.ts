@@ -1,4 +1,4 @@
-import { TotesError } from '../shared/errors';
+import { TotesError } from '../kernel/errors';
 
 /** Base of ingest-stage errors. */
 export class IngestError extends TotesError {}
@@ -8,6 +8,3 @@ export class IngestError extends TotesError {}
  * type, or the table is gone). The run skips this table and goes on with the others.
  */
 export class SourceDriftError extends IngestError {}
-
-/** The saved ingest state cannot be used (corrupt, or from a newer version of the pipeline). */
-export class IngestStateError extends IngestError {}

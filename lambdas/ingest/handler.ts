@@ -7,12 +7,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { readDatabaseUrl } from '../shared/aws/database-secret';
-import { requiredEnv } from '../shared/aws/lambda-env';
-import { powertoolsLog } from '../shared/aws/powertools-log';
-import { loadConfig } from '../shared/config';
-import { connectPg } from '../shared/db/connect';
-import { openLake } from '../shared/lake/open-lake';
+import { readDatabaseUrl } from '../kernel/aws/database-secret';
+import { requiredEnv } from '../kernel/aws/lambda-env';
+import { powertoolsLog } from '../kernel/aws/powertools-log';
+import { loadConfig } from '../kernel/config';
+import { connectPg } from '../kernel/db/connect';
+import { openLake } from '../kernel/lake/open-lake';
 import { ingest } from './ingest';
 
 /** What the state machine sends: its execution id, for log correlation. */

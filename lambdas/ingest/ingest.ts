@@ -3,15 +3,20 @@ import { createGzip, gzipSync } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import type { TotesError } from '../shared/errors';
-import type { LakeStore } from '../shared/lake/lake-store';
-import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../shared/lake/layout';
-import type { IngestManifest, RawObject } from '../shared/lake/manifests';
-import type { Log } from '../shared/logger';
-import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../shared/schema';
+import type { TotesError } from '../kernel/errors';
+import {
+  commitIngestState,
+  type IngestState,
+  readIngestState,
+  type TableState,
+} from '../kernel/lake/documents/ingest-state';
+import type { IngestManifest, RawObject } from '../kernel/lake/documents/manifests';
+import type { LakeStore } from '../kernel/lake/lake-store';
+import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../kernel/lake/layout';
+import type { Log } from '../kernel/logger';
+import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../kernel/schema';
 import { allKeysCopySql, changedRowsSql, keyFingerprintSql, TIMESTAMP_FORMAT } from './capture-sql';
 import { IngestError, SourceDriftError } from './errors';
-import { commitIngestState, type IngestState, readIngestState, type TableState } from './ingest-state';
 import { KeySet } from './key-set';
 import { inspectSource, type TableShape } from './source-drift';
 

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { type LogicalType, type SourceTableDef, sourceTables } from '../shared/schema';
+import { type LogicalType, type SourceTableDef, sourceTables } from '../kernel/schema';
 import { SourceDriftError } from './errors';
 
 /** What a source table looks like compared with the schema module. */
@@ -63,7 +63,7 @@ function compare(table: SourceTableDef, actual: Map<string, string>): TableShape
       return {
         extraColumns,
         drift: new SourceDriftError(
-          `source table ${table.name} has no column ${column.name}; the schema module needs it. Restore the column or update lambdas/shared/schema/source.ts`,
+          `source table ${table.name} has no column ${column.name}; the schema module needs it. Restore the column or update lambdas/kernel/schema/source.ts`,
           { context: { table: table.name, column: column.name } },
         ),
       };
@@ -72,7 +72,7 @@ function compare(table: SourceTableDef, actual: Map<string, string>): TableShape
       return {
         extraColumns,
         drift: new SourceDriftError(
-          `source column ${table.name}.${column.name} is ${type}, the schema module expects ${column.type}; update lambdas/shared/schema/source.ts`,
+          `source column ${table.name}.${column.name} is ${type}, the schema module expects ${column.type}; update lambdas/kernel/schema/source.ts`,
           { context: { table: table.name, column: column.name } },
         ),
       };

@@ -1,4 +1,4 @@
-import { TotesError } from '../shared/errors';
+import { TotesError } from '../kernel/errors';
 
 /** Base of every error the load stage raises on purpose. */
 export class LoadError extends TotesError {}

@@ -2,6 +2,7 @@
  * Lambda entry of the load stage (Step Functions task `Load`, called again while it answers
  * `more: true`). Thin: validates the event, reads the warehouse credentials, runs
  * {@link runLoadStage} (migrations, schema check, load) and publishes the freshness metric.
+ * Compaction of the loaded fact files is the next state's work (`lambdas/compact/handler.ts`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,13 +11,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { readDatabaseUrl } from '../shared/aws/database-secret';
-import { requiredEnv } from '../shared/aws/lambda-env';
-import { powertoolsLog } from '../shared/aws/powertools-log';
-import { loadConfig } from '../shared/config';
-import { connectPg } from '../shared/db/connect';
-import { openLake } from '../shared/lake/open-lake';
-import { compactFacts } from '../transform/compact';
+import { readDatabaseUrl } from '../kernel/aws/database-secret';
+import { requiredEnv } from '../kernel/aws/lambda-env';
+import { powertoolsLog } from '../kernel/aws/powertools-log';
+import { loadConfig } from '../kernel/config';
+import { connectPg } from '../kernel/db/connect';
+import { openLake } from '../kernel/lake/open-lake';
 import { runLoadStage } from './stage';
 
 /** What the state machine sends. */
@@ -58,13 +58,6 @@ export async function handler(event: unknown, context: Context): Promise<LoadSum
       maxBatches: MAX_BATCHES,
     });
     const more = result.lastLoadedSeq < result.committedSeq;
-    // Once the warehouse has every batch, their small fact files may be merged for Athena.
-    // Housekeeping: a failure is logged, and the next run retries it.
-    if (!more) {
-      await compactFacts({ lake: await lake, log, workDir, loadedSeq: result.lastLoadedSeq }).catch(
-        (error: unknown) => log.error('fact compaction failed; the next run retries it', { error }),
-      );
-    }
     // The freshness alarm fires when this metric goes missing: every successful call counts.
     metrics.addMetric('LoadSucceeded', MetricUnit.Count, 1);
     metrics.addMetric('BatchesLoaded', MetricUnit.Count, result.batches.length);

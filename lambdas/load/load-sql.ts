@@ -1,4 +1,4 @@
-import { ident, type WarehouseTableDef, warehousePgType } from '../shared/schema';
+import { ident, type WarehouseTableDef, warehousePgType } from '../kernel/schema';
 
 /**
  * SQL the loader runs, generated from the schema module: identifiers only through `ident()`,

@@ -2,15 +2,15 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from 'pg';
-import type { LakeStore } from '../shared/lake/lake-store';
 import {
   type CuratedObject,
   committedTransformSeq,
   readTransformManifest,
   type TransformManifest,
-} from '../shared/lake/manifests';
-import type { Log } from '../shared/logger';
-import { ident, type WarehouseTableDef, warehouseTables } from '../shared/schema';
+} from '../kernel/lake/documents/manifests';
+import type { LakeStore } from '../kernel/lake/lake-store';
+import type { Log } from '../kernel/logger';
+import { ident, type WarehouseTableDef, warehouseTables } from '../kernel/schema';
 import { CsvCopyError, type PendingCsv, startCsv } from './csv-copy';
 import { BatchLoadError, LoadError } from './errors';
 import {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Client } from 'pg';
-import type { Log } from '../shared/logger';
+import type { Log } from '../kernel/logger';
 import { MigrationChangedError, MigrationFailedError } from './errors';
 
 /** The `warehouse-sql/` folder of this repository (the Lambda bundle passes its own copy). */

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { type WarehouseTableDef, warehousePgType, warehouseTables } from '../shared/schema';
+import { type WarehouseTableDef, warehousePgType, warehouseTables } from '../kernel/schema';
 import { SchemaDriftError } from './errors';
 import { foreignKeys } from './load-sql';
 
@@ -155,7 +155,7 @@ export async function checkWarehouseSchema(warehouse: Client): Promise<void> {
   const problems = [...schemaDrift(rows), ...foreignKeyDrift(fks.rows)];
   if (problems.length > 0) {
     throw new SchemaDriftError(
-      `the warehouse tables differ from the schema module (lambdas/shared/schema/warehouse.ts):\n  ${problems.join('\n  ')}\nAdd a migration in warehouse-sql/ that brings them in line, or fix the schema module.`,
+      `the warehouse tables differ from the schema module (lambdas/kernel/schema/warehouse.ts):\n  ${problems.join('\n  ')}\nAdd a migration in warehouse-sql/ that brings them in line, or fix the schema module.`,
       problems,
     );
   }

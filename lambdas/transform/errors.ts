@@ -1,13 +1,10 @@
-import { TotesError } from '../shared/errors';
+import { TotesError } from '../kernel/errors';
 
 /** Base of the errors the transform stage raises on purpose. */
 export class TransformError extends TotesError {}
 
 /** A committed ingest run names a raw object the lake does not hold. */
 export class RawObjectMissingError extends TransformError {}
-
-/** The transform state object is unreadable or names objects that are gone. */
-export class TransformStateError extends TransformError {}
 
 /** DuckDB failed on a step of a batch; the context names the table and batch. */
 export class TransformSqlError extends TransformError {}
@@ -18,6 +15,3 @@ export class TransformSqlError extends TransformError {}
  * bucket's version history).
  */
 export class RawObjectCorruptError extends TransformError {}
-
-/** A fact compaction could not be written or committed; the context names the table and partition. */
-export class CompactionError extends TransformError {}

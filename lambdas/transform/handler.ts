@@ -8,11 +8,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { GlueCatalog } from '../../glue-scripts/glue-catalog';
-import { duckDbSizing, requiredEnv } from '../shared/aws/lambda-env';
-import { powertoolsLog } from '../shared/aws/powertools-log';
-import { loadConfig } from '../shared/config';
-import { openLake } from '../shared/lake/open-lake';
+import { duckDbSizing, requiredEnv } from '../kernel/aws/lambda-env';
+import { powertoolsLog } from '../kernel/aws/powertools-log';
+import { GlueCatalog } from '../kernel/catalog/glue-catalog';
+import { loadConfig } from '../kernel/config';
+import { openLake } from '../kernel/lake/open-lake';
 import { transform } from './transform';
 
 /** What the state machine sends. */

@@ -18,7 +18,7 @@
  * `part_w` (a dimension rebuilt for the changed keys only) and `chg_w` (its new or changed rows).
  */
 
-import { sqlString } from '../shared/query/duckdb';
+import { sqlString } from '../kernel/duckdb/duckdb';
 import {
   type ColumnDef,
   duckdbType,
@@ -28,7 +28,7 @@ import {
   type WarehouseTableDef,
   warehouseTable,
   warehouseTables,
-} from '../shared/schema';
+} from '../kernel/schema';
 
 /** Why a row went to quarantine. */
 export type QuarantineReason =

@@ -1,8 +1,26 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Catalog } from '../shared/catalog';
-import type { LakeStore } from '../shared/lake/lake-store';
+import type { Catalog } from '../kernel/catalog/catalog';
+import { type DuckSession, openDuck, type QueryResult, sqlString } from '../kernel/duckdb/duckdb';
+import {
+  type CuratedObject,
+  committedIngestSeq,
+  type IngestManifest,
+  readIngestManifest,
+  type TransformManifest,
+} from '../kernel/lake/documents/manifests';
+import {
+  commitTransformState,
+  currentStateKey,
+  heldStateKey,
+  readTransformIntent,
+  readTransformState,
+  TRANSFORM_INTENT_KEY,
+  type TransformIntent,
+  type TransformState,
+} from '../kernel/lake/documents/transform-state';
+import type { LakeStore } from '../kernel/lake/lake-store';
 import {
   dimensionChangesKey,
   dimensionSnapshotPrefix,
@@ -10,16 +28,8 @@ import {
   newRunId,
   quarantineKey,
   transformManifestKey,
-} from '../shared/lake/layout';
-import {
-  type CuratedObject,
-  committedIngestSeq,
-  type IngestManifest,
-  readIngestManifest,
-  type TransformManifest,
-} from '../shared/lake/manifests';
-import type { Log } from '../shared/logger';
-import { type DuckSession, openDuck, type QueryResult, sqlString } from '../shared/query/duckdb';
+} from '../kernel/lake/layout';
+import type { Log } from '../kernel/logger';
 import {
   factTables,
   ident,
@@ -28,7 +38,7 @@ import {
   sourceTables,
   type WarehouseTableDef,
   warehouseTable,
-} from '../shared/schema';
+} from '../kernel/schema';
 import { RawObjectCorruptError, RawObjectMissingError, TransformSqlError } from './errors';
 import { ISO_4217 } from './iso4217';
 import {
@@ -63,16 +73,6 @@ import {
   stateColumns,
   versionsSql,
 } from './sql';
-import {
-  commitTransformState,
-  currentStateKey,
-  heldStateKey,
-  readTransformIntent,
-  readTransformState,
-  TRANSFORM_INTENT_KEY,
-  type TransformIntent,
-  type TransformState,
-} from './state';
 
 /** A batch's raw object: its local copy, ingest run, key and the rows its manifest counted. */
 interface RawFile {

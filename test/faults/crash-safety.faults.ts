@@ -4,7 +4,7 @@
  * statement — in every stage; `totes run` is then run again to completion and the lake and
  * the warehouse are compared with those of an uninterrupted run. The crash points are found
  * by meaning in the trace of the uninterrupted run (`TOTES_CRASH_TRACE`), then hit by number
- * (`TOTES_CRASH_AT`, see lambdas/shared/fault-injection.ts).
+ * (`TOTES_CRASH_AT`, see app/local/fault-injection.ts).
  *
  * One source database is seeded once and only read; every iteration gets a fresh lake folder
  * and warehouse database. The incremental scenario starts each iteration from a copy of the

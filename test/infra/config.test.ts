@@ -1,5 +1,5 @@
 import { DEFAULTS, loadInfraConfig } from '../../infra/config';
-import { ConfigError } from '../../lambdas/shared/errors';
+import { ConfigError } from '../../lambdas/kernel/errors';
 
 const load = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   loadInfraConfig({ context: (key) => context[key], env });

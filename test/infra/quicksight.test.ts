@@ -1,9 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Client } from 'pg';
 import { starDataset } from '../../infra/constructs/quicksight/warehouse-data-source';
+import { silentLog } from '../../lambdas/kernel/logger';
+import { factTables, warehouseTable } from '../../lambdas/kernel/schema';
 import { migrate } from '../../lambdas/load/migrate';
-import { silentLog } from '../../lambdas/shared/logger';
-import { factTables, warehouseTable } from '../../lambdas/shared/schema';
 import { createTestDatabase } from '../support/pg';
 import { synthesize } from './synth';
 

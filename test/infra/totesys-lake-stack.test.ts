@@ -5,7 +5,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { readNamedQueries } from '../../infra/constructs/analytics/athena-workgroup';
 import type { TotesysLakeStack } from '../../infra/stacks/totesys-lake-stack';
-import { sourceTables, warehouseTables } from '../../lambdas/shared/schema';
+import { sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
 import { synthesize } from './synth';
 
 let stack: TotesysLakeStack;

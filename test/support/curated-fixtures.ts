@@ -2,16 +2,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { CuratedObject, TransformManifest } from '../../lambdas/kernel/lake/documents/manifests';
 import {
   dimensionChangesKey,
   dimensionSnapshotPrefix,
   factKey,
   TRANSFORM_STATE_KEY,
   transformManifestKey,
-} from '../../lambdas/shared/lake/layout';
-import { LocalLakeStore } from '../../lambdas/shared/lake/local-lake-store';
-import type { CuratedObject, TransformManifest } from '../../lambdas/shared/lake/manifests';
-import { duckdbType, ident, type WarehouseTableDef, warehouseTable } from '../../lambdas/shared/schema';
+} from '../../lambdas/kernel/lake/layout';
+import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
+import { duckdbType, ident, type WarehouseTableDef, warehouseTable } from '../../lambdas/kernel/schema';
 
 /** A curated row: column → value as DuckDB casts it from text/number (money and dates as strings). */
 export type CuratedRow = Readonly<Record<string, string | number | boolean | null>>;

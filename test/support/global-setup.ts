@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../../lambdas/shared/db/embedded';
+import { startEmbeddedPostgres } from '../../app/local/embedded-postgres';
 
 /**
  * Starts one real PostgreSQL for the whole test run; each test file creates its own

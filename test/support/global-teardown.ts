@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { EmbeddedServer } from '../../lambdas/shared/db/embedded';
+import type { EmbeddedServer } from '../../app/local/embedded-postgres';
 
 /** Stops the test run's PostgreSQL and removes its data folder. */
 export default async function globalTeardown(): Promise<void> {

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { PreconditionFailedError } from '../../lambdas/shared/errors';
-import type { LakeStore } from '../../lambdas/shared/lake/lake-store';
+import { PreconditionFailedError } from '../../lambdas/kernel/errors';
+import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
 
 /** What a store under test supports beyond the common contract. */
 export interface LakeContractOptions {

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import type { LakeStore } from '../../lambdas/shared/lake/lake-store';
+import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
 
 /** A raw-zone row as the tests read it back. */
 export type RawRow = Record<string, unknown> & { _op: string; _run_id: string; _extracted_at: string };

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { INGEST_STATE_KEY, ingestManifestKey, newRunId, rawKey } from '../../lambdas/shared/lake/layout';
-import { LocalLakeStore } from '../../lambdas/shared/lake/local-lake-store';
-import type { IngestManifest, RawObject } from '../../lambdas/shared/lake/manifests';
-import { type ChangeOp, sourceTable } from '../../lambdas/shared/schema';
+import type { IngestManifest, RawObject } from '../../lambdas/kernel/lake/documents/manifests';
+import { INGEST_STATE_KEY, ingestManifestKey, newRunId, rawKey } from '../../lambdas/kernel/lake/layout';
+import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
+import { type ChangeOp, sourceTable } from '../../lambdas/kernel/schema';
 
 /** Real totesys rows (Nov 2024 snapshot), read by path from the shared data folder. */
 export const REAL_DATA_DIR = join(

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { LocalLakeStore } from '../../lambdas/shared/lake/local-lake-store';
-import { LocalCatalog } from '../../lambdas/shared/local-catalog';
-import { silentLog } from '../../lambdas/shared/logger';
-import { type PipelineResult, runPipeline } from '../../lambdas/shared/pipeline/run-pipeline';
-import { createSourceSchema, seedFromSnapshot } from '../../lambdas/shared/source/seed';
+import { type PipelineResult, runPipeline } from '../../app/pipeline/run-pipeline';
+import { createSourceSchema, seedFromSnapshot } from '../../app/totesys/seed';
+import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
+import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
+import { silentLog } from '../../lambdas/kernel/logger';
 import { createTestDatabase } from './pg';
 import { REAL_DATA_DIR } from './raw-fixtures';
 

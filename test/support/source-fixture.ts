@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { sourceDdl } from '../../lambdas/shared/schema/source-ddl';
+import { sourceDdl } from '../../lambdas/kernel/schema/source-ddl';
 
 /**
  * A tiny, complete totesys: the schema plus one or two rows in every table, with the

@@ -1,4 +1,4 @@
-import { ident, sourceTables, warehouseTable, warehouseTables } from '../../lambdas/shared/schema';
+import { ident, sourceTables, warehouseTable, warehouseTables } from '../../lambdas/kernel/schema';
 
 describe('schema module', () => {
   it('defines the 11 totesys tables and the 11 star-schema tables', () => {

@@ -7,12 +7,12 @@ import {
   curatedTableDefinitions,
   type GlueTableDefinition,
   rawTableDefinitions,
-} from '../../../glue-scripts/catalog-definitions';
+} from '../../../lambdas/kernel/catalog/definitions';
 import type { LakeCatalogProps } from './lake-catalog-props';
 
 /**
  * The Glue database of the lake, every table generated from the schema module through
- * `glue-scripts/catalog-definitions.ts` — no crawlers, no hand-typed columns. Raw tables read
+ * `lambdas/kernel/catalog/definitions.ts` — no crawlers, no hand-typed columns. Raw tables read
  * the JSON lines (OpenX SerDe) partitioned by `ingest_date`; curated facts are Parquet
  * partitioned by `dt`; both partitions are projected by Athena (type date, `yyyy-MM-dd`, from
  * 2022-11-01 to NOW), so a new day is queryable without any catalog call. Curated dimensions

@@ -9,7 +9,7 @@ import {
   type LogicalType,
   type WarehouseTableDef,
   warehouseTable,
-} from '../../../lambdas/shared/schema';
+} from '../../../lambdas/kernel/schema';
 import type { WarehouseDataSourceProps } from './warehouse-data-source-props';
 
 /** QuickSight column type of a warehouse column as the dataset SQL returns it. */

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { readIngestState } from '../../../lambdas/ingest/ingest-state';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { readIngestManifest, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
-import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
-import { openDuck, sqlString } from '../../../lambdas/shared/query/duckdb';
-import { ident, type WarehouseTableDef, warehouseTables } from '../../../lambdas/shared/schema';
-import { readTransformState } from '../../../lambdas/transform/state';
+import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
+import { openDuck, sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
+import { readIngestState } from '../../../lambdas/kernel/lake/documents/ingest-state';
+import { readIngestManifest, readTransformManifest } from '../../../lambdas/kernel/lake/documents/manifests';
+import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { ident, type WarehouseTableDef, warehouseTables } from '../../../lambdas/kernel/schema';
 
 /**
  * What a pipeline produced, in a form two runs can be compared by: per star table, the

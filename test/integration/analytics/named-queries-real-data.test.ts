@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, types } from 'pg';
-import { type LocalAthena, openLocalAthena } from '../../../lambdas/shared/query/local-athena';
-import {
-  bindParameters,
-  findNamedQuery,
-  readNamedQueries,
-} from '../../../lambdas/shared/query/named-queries';
+import { type LocalAthena, openLocalAthena } from '../../../app/analytics/local-athena';
+import { bindParameters, findNamedQuery, readNamedQueries } from '../../../app/analytics/named-queries';
 import { type RealPipeline, runRealPipeline } from '../../support/real-pipeline';
 import { warehouseAnswers } from './warehouse-answers';
 

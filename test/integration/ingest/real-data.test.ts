@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
 import { ingest } from '../../../lambdas/ingest/ingest';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { silentLog } from '../../../lambdas/shared/logger';
-import { createSourceSchema, seedFromSnapshot } from '../../../lambdas/shared/source/seed';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { silentLog } from '../../../lambdas/kernel/logger';
 import { readRaw } from '../../support/lake-reader';
 import { createTestDatabase } from '../../support/pg';
 

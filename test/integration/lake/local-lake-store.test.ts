@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 import { describeLakeStoreContract } from '../../support/lake-contract';
 
 describeLakeStoreContract(

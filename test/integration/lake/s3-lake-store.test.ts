@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { S3LakeError } from '../../../lambdas/shared/lake/errors';
-import { RoutedLakeStore } from '../../../lambdas/shared/lake/routed-lake-store';
-import { S3LakeStore } from '../../../lambdas/shared/lake/s3-lake-store';
+import { S3LakeError } from '../../../lambdas/kernel/lake/errors';
+import { RoutedLakeStore } from '../../../lambdas/kernel/lake/routed-lake-store';
+import { S3LakeStore } from '../../../lambdas/kernel/lake/s3-lake-store';
 import { describeLakeStoreContract } from '../../support/lake-contract';
 import { type LocalS3Server, startLocalS3 } from './s3-server';
 

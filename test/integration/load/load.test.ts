@@ -1,11 +1,11 @@
 import { Client } from 'pg';
+import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
+import { silentLog } from '../../../lambdas/kernel/logger';
 import { BatchLoadError } from '../../../lambdas/load/errors';
 import { ANALYZE_MIN_ROWS, load } from '../../../lambdas/load/load';
 import { migrate } from '../../../lambdas/load/migrate';
 import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
-import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
-import { silentLog } from '../../../lambdas/shared/logger';
 import {
   baseDimensions,
   CuratedLakeFixture,

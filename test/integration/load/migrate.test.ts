@@ -2,11 +2,11 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { silentLog } from '../../../lambdas/kernel/logger';
+import { warehouseTables } from '../../../lambdas/kernel/schema';
 import { MigrationChangedError, SchemaDriftError } from '../../../lambdas/load/errors';
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from '../../../lambdas/load/migrate';
 import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
-import { silentLog } from '../../../lambdas/shared/logger';
-import { warehouseTables } from '../../../lambdas/shared/schema';
 import { createTestDatabase } from '../../support/pg';
 
 /** Every migration of the repository, in order (other tasks add their own after ours). */

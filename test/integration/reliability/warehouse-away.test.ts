@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { connectPg } from '../../../lambdas/shared/db/connect';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
-import { silentLog } from '../../../lambdas/shared/logger';
-import { runPipeline } from '../../../lambdas/shared/pipeline/run-pipeline';
-import { verifyPipeline } from '../../../lambdas/shared/pipeline/verify';
+import { runPipeline } from '../../../app/pipeline/run-pipeline';
+import { verifyPipeline } from '../../../app/verify/verify';
+import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
+import { connectPg } from '../../../lambdas/kernel/db/connect';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { silentLog } from '../../../lambdas/kernel/logger';
 import { createTestDatabase, testServerUrl } from '../../support/pg';
 import { createTinySource } from '../../support/source-fixture';
 

@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHART_IDS } from '../../../lambdas/report/render-html';
-import { type ReportResult, writeReport } from '../../../lambdas/report/report';
+import { CHART_IDS } from '../../../app/analytics/report/render-html';
+import { type ReportResult, writeReport } from '../../../app/analytics/report/report';
 import { type RealPipeline, runRealPipeline } from '../../support/real-pipeline';
 import { dumpDom, screenshot } from './chromium';
 

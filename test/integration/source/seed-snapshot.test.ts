@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
-import { connectPg } from '../../../lambdas/shared/db/connect';
-import { SeedConflictError, SnapshotFormatError } from '../../../lambdas/shared/source/errors';
-import { createSourceSchema, seedFromSnapshot } from '../../../lambdas/shared/source/seed';
+import { SeedConflictError, SnapshotFormatError } from '../../../app/totesys/errors';
+import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { connectPg } from '../../../lambdas/kernel/db/connect';
 import { createTestDatabase } from '../../support/pg';
 
 const DATA = '/work/shared/totesys-data';

@@ -1,9 +1,9 @@
 import type { Client } from 'pg';
-import { connectPg } from '../../../lambdas/shared/db/connect';
-import { sourceTables } from '../../../lambdas/shared/schema';
-import { SeedConflictError } from '../../../lambdas/shared/source/errors';
-import { createSourceSchema } from '../../../lambdas/shared/source/seed';
-import { seedSynthetic } from '../../../lambdas/shared/source/synthetic';
+import { SeedConflictError } from '../../../app/totesys/errors';
+import { createSourceSchema } from '../../../app/totesys/seed';
+import { seedSynthetic } from '../../../app/totesys/synthetic';
+import { connectPg } from '../../../lambdas/kernel/db/connect';
+import { sourceTables } from '../../../lambdas/kernel/schema';
 import { createTestDatabase } from '../../support/pg';
 
 async function withSource<T>(run: (client: Client) => Promise<T>): Promise<T> {

@@ -1,10 +1,10 @@
 import type { Client } from 'pg';
-import { connectPg } from '../../../lambdas/shared/db/connect';
-import { sourceTables } from '../../../lambdas/shared/schema';
-import { SimulationError } from '../../../lambdas/shared/source/errors';
-import { createSourceSchema, seedFromSnapshot } from '../../../lambdas/shared/source/seed';
-import { CHANGE_KINDS, simulateChanges } from '../../../lambdas/shared/source/simulate';
-import { seedSynthetic } from '../../../lambdas/shared/source/synthetic';
+import { SimulationError } from '../../../app/totesys/errors';
+import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { CHANGE_KINDS, simulateChanges } from '../../../app/totesys/simulate';
+import { seedSynthetic } from '../../../app/totesys/synthetic';
+import { connectPg } from '../../../lambdas/kernel/db/connect';
+import { sourceTables } from '../../../lambdas/kernel/schema';
 import { createTestDatabase } from '../../support/pg';
 
 const AIDAN = '/work/shared/totesys-data/aidan-mooney-2024-11-15/jsonl';

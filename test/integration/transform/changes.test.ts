@@ -1,11 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/shared/lake/layout';
-import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
-import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
-import { sqlString } from '../../../lambdas/shared/query/duckdb';
-import { readTransformState } from '../../../lambdas/transform/state';
+import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
+import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
+import {
+  committedTransformSeq,
+  readTransformManifest,
+} from '../../../lambdas/kernel/lake/documents/manifests';
+import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
+import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
 import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
 

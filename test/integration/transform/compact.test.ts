@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { COMPACTION_STATE_KEY } from '../../../lambdas/shared/lake/layout';
-import { silentLog } from '../../../lambdas/shared/logger';
-import { sqlString } from '../../../lambdas/shared/query/duckdb';
-import { compactFacts, readCompactionManifest } from '../../../lambdas/transform/compact';
+import { compactFacts, readCompactionManifest } from '../../../lambdas/compact/compact';
+import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
+import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { COMPACTION_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
+import { silentLog } from '../../../lambdas/kernel/logger';
 import { inserts, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, query, runTransform } from './helpers';
 

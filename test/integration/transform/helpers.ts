@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
-import { silentLog } from '../../../lambdas/shared/logger';
-import { type DuckSession, openDuck, sqlString } from '../../../lambdas/shared/query/duckdb';
-import { readTransformState } from '../../../lambdas/transform/state';
+import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
+import { type DuckSession, openDuck, sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
+import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
+import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { silentLog } from '../../../lambdas/kernel/logger';
 import { type TransformResult, transform } from '../../../lambdas/transform/transform';
 import type { RawFixture } from '../../support/raw-fixtures';
 

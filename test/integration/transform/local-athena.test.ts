@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { RemoteLakeQueryError } from '../../../app/analytics/errors';
+import { type LocalAthena, openLocalAthena } from '../../../app/analytics/local-athena';
 import { register as registerQuery } from '../../../bin/commands/query';
-import type { LakeStore } from '../../../lambdas/shared/lake/lake-store';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { RemoteLakeQueryError } from '../../../lambdas/shared/query/errors';
-import { type LocalAthena, openLocalAthena } from '../../../lambdas/shared/query/local-athena';
-import { duckdbType, warehouseTables } from '../../../lambdas/shared/schema';
+import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { duckdbType, warehouseTables } from '../../../lambdas/kernel/schema';
 import { inserts, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { runTransform } from './helpers';
 

@@ -1,7 +1,10 @@
-import { committedTransformSeq, readTransformManifest } from '../../../lambdas/shared/lake/manifests';
-import { LocalCatalog } from '../../../lambdas/shared/local-catalog';
-import { sqlString } from '../../../lambdas/shared/query/duckdb';
-import { duckdbType, warehouseTables } from '../../../lambdas/shared/schema';
+import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
+import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
+import {
+  committedTransformSeq,
+  readTransformManifest,
+} from '../../../lambdas/kernel/lake/documents/manifests';
+import { duckdbType, warehouseTables } from '../../../lambdas/kernel/schema';
 import type { TransformResult } from '../../../lambdas/transform/transform';
 import { inserts, mayRows, RawFixture, realRows, realSnapshotChanges } from '../../support/raw-fixtures';
 import { closeReader, dimensionFile, dimensionRows, factFiles, query, runTransform } from './helpers';

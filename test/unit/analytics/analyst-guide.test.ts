@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
-import { type NamedQuery, readNamedQueries } from '../../../lambdas/shared/query/named-queries';
-import { warehouseTables } from '../../../lambdas/shared/schema';
+import { type NamedQuery, readNamedQueries } from '../../../app/analytics/named-queries';
+import { warehouseTables } from '../../../lambdas/kernel/schema';
 
 const guide = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analyst-guide.md'), 'utf8');
 

@@ -14,8 +14,8 @@ import {
   placeholderOffsets,
   readNamedQueries,
   UnknownNamedQueryError,
-} from '../../../lambdas/shared/query/named-queries';
-import { warehouseTables } from '../../../lambdas/shared/schema';
+} from '../../../app/analytics/named-queries';
+import { warehouseTables } from '../../../lambdas/kernel/schema';
 
 /** node-sql-parser 5.x has a Trino grammar (its 'athena' one is Hive-era and rejects window functions). */
 const TRINO = { database: 'trino' } as const;

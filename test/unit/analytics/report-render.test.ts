@@ -1,6 +1,6 @@
-import { pivot, renderReport } from '../../../lambdas/report/render-html';
-import type { ReportData } from '../../../lambdas/report/report-data';
-import { compactNumber, escapeXml, niceTicks, shorten } from '../../../lambdas/report/svg-charts';
+import { pivot, renderReport } from '../../../app/analytics/report/render-html';
+import type { ReportData } from '../../../app/analytics/report/report-data';
+import { compactNumber, escapeXml, niceTicks, shorten } from '../../../app/analytics/report/svg-charts';
 
 const empty: ReportData = {
   generatedAt: '2024-11-15T15:00:00.000Z',

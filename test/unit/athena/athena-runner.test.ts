@@ -11,13 +11,13 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AthenaRunner, type AthenaRunnerOptions } from '../../../lambdas/shared/athena/athena-runner';
+import { AthenaRunner, type AthenaRunnerOptions } from '../../../app/analytics/athena/athena-runner';
 import {
   AthenaQueryCancelledError,
   AthenaQueryFailedError,
   AthenaQueryTimeoutError,
   AthenaRequestError,
-} from '../../../lambdas/shared/athena/errors';
+} from '../../../app/analytics/athena/errors';
 
 const athena = mockClient(AthenaClient);
 

@@ -2,8 +2,8 @@ import {
   curatedTableDefinitions,
   glueDatabaseName,
   rawTableDefinitions,
-} from '../../../glue-scripts/catalog-definitions';
-import { sourceTables, warehouseTables } from '../../../lambdas/shared/schema';
+} from '../../../lambdas/kernel/catalog/definitions';
+import { sourceTables, warehouseTables } from '../../../lambdas/kernel/schema';
 
 const raw = rawTableDefinitions();
 const curated = curatedTableDefinitions();

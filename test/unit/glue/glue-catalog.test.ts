@@ -7,8 +7,8 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CatalogConflictError, CatalogError } from '../../../glue-scripts/errors';
-import { GlueCatalog } from '../../../glue-scripts/glue-catalog';
+import { CatalogConflictError, CatalogError } from '../../../lambdas/kernel/catalog/errors';
+import { GlueCatalog } from '../../../lambdas/kernel/catalog/glue-catalog';
 
 const glue = mockClient(GlueClient);
 const catalog = new GlueCatalog(new GlueClient({ region: 'eu-west-2' }), {

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { databaseUrlFromSecret, readDatabaseUrl } from '../../../lambdas/shared/aws/database-secret';
-import { DatabaseSecretError } from '../../../lambdas/shared/aws/errors';
+import { databaseUrlFromSecret, readDatabaseUrl } from '../../../lambdas/kernel/aws/database-secret';
+import { DatabaseSecretError } from '../../../lambdas/kernel/aws/errors';
 
 const rdsSecret = {
   host: 'db.internal',

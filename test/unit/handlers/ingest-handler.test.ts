@@ -3,14 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { lambdaContext, rdsSecret, stackEnvironment } from './fixtures';
 
 jest.mock('../../../lambdas/ingest/ingest', () => ({ ingest: jest.fn() }));
-jest.mock('../../../lambdas/shared/db/connect', () => ({ connectPg: jest.fn() }));
-jest.mock('../../../lambdas/shared/lake/open-lake', () => ({ openLake: jest.fn() }));
+jest.mock('../../../lambdas/kernel/db/connect', () => ({ connectPg: jest.fn() }));
+jest.mock('../../../lambdas/kernel/lake/open-lake', () => ({ openLake: jest.fn() }));
 
 Object.assign(process.env, stackEnvironment);
 const secrets = mockClient(SecretsManagerClient);
 const { ingest } = jest.requireMock('../../../lambdas/ingest/ingest') as { ingest: jest.Mock };
-const { connectPg } = jest.requireMock('../../../lambdas/shared/db/connect') as { connectPg: jest.Mock };
-const { openLake } = jest.requireMock('../../../lambdas/shared/lake/open-lake') as { openLake: jest.Mock };
+const { connectPg } = jest.requireMock('../../../lambdas/kernel/db/connect') as { connectPg: jest.Mock };
+const { openLake } = jest.requireMock('../../../lambdas/kernel/lake/open-lake') as { openLake: jest.Mock };
 const lake = { url: 's3://curated-bucket' };
 openLake.mockResolvedValue(lake);
 const source = { end: jest.fn().mockResolvedValue(undefined) };

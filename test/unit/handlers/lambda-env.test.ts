@@ -1,5 +1,5 @@
-import { duckDbSizing, requiredEnv } from '../../../lambdas/shared/aws/lambda-env';
-import { ConfigError } from '../../../lambdas/shared/errors';
+import { duckDbSizing, requiredEnv } from '../../../lambdas/kernel/aws/lambda-env';
+import { ConfigError } from '../../../lambdas/kernel/errors';
 
 describe('requiredEnv', () => {
   it('returns the trimmed value', () => {

@@ -3,18 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { lambdaContext, rdsSecret, stackEnvironment } from './fixtures';
 
 jest.mock('../../../lambdas/load/stage', () => ({ runLoadStage: jest.fn() }));
-jest.mock('../../../lambdas/transform/compact', () => ({ compactFacts: jest.fn() }));
-jest.mock('../../../lambdas/shared/db/connect', () => ({ connectPg: jest.fn() }));
-jest.mock('../../../lambdas/shared/lake/open-lake', () => ({ openLake: jest.fn() }));
+jest.mock('../../../lambdas/kernel/db/connect', () => ({ connectPg: jest.fn() }));
+jest.mock('../../../lambdas/kernel/lake/open-lake', () => ({ openLake: jest.fn() }));
 
 Object.assign(process.env, stackEnvironment);
 const secrets = mockClient(SecretsManagerClient);
 const { runLoadStage } = jest.requireMock('../../../lambdas/load/stage') as { runLoadStage: jest.Mock };
-const { connectPg } = jest.requireMock('../../../lambdas/shared/db/connect') as { connectPg: jest.Mock };
-const { compactFacts } = jest.requireMock('../../../lambdas/transform/compact') as {
-  compactFacts: jest.Mock;
-};
-const { openLake } = jest.requireMock('../../../lambdas/shared/lake/open-lake') as { openLake: jest.Mock };
+const { connectPg } = jest.requireMock('../../../lambdas/kernel/db/connect') as { connectPg: jest.Mock };
+const { openLake } = jest.requireMock('../../../lambdas/kernel/lake/open-lake') as { openLake: jest.Mock };
 openLake.mockResolvedValue({ url: 's3://curated-bucket' });
 const warehouse = { end: jest.fn().mockResolvedValue(undefined) };
 
@@ -30,7 +26,6 @@ beforeEach(() => {
   secrets.on(GetSecretValueCommand).resolves({ SecretString: rdsSecret });
   connectPg.mockReset().mockResolvedValue(warehouse);
   runLoadStage.mockReset();
-  compactFacts.mockReset().mockResolvedValue({ seq: 0, compactions: [] });
   warehouse.end.mockClear();
   stdout.mockClear();
 });
@@ -63,23 +58,6 @@ describe('load handler', () => {
     await expect(handler({}, lambdaContext)).resolves.toEqual({ more: true, batches: 1, lastLoadedSeq: 20 });
 
     runLoadStage.mockResolvedValue(loaded(31, 31));
-    await expect(handler({}, lambdaContext)).resolves.toEqual(expect.objectContaining({ more: false }));
-  });
-
-  it('compacts the loaded fact files once every batch is in the warehouse, and only then', async () => {
-    runLoadStage.mockResolvedValue(loaded(20, 31));
-    await handler({}, lambdaContext);
-    expect(compactFacts).not.toHaveBeenCalled();
-
-    runLoadStage.mockResolvedValue(loaded(31, 31));
-    await handler({}, lambdaContext);
-    expect(compactFacts).toHaveBeenCalledWith(expect.objectContaining({ loadedSeq: 31 }));
-  });
-
-  it('still succeeds when compaction fails (it is retried next run)', async () => {
-    runLoadStage.mockResolvedValue(loaded(5, 5));
-    compactFacts.mockRejectedValue(new Error('S3 throttled'));
-
     await expect(handler({}, lambdaContext)).resolves.toEqual(expect.objectContaining({ more: false }));
   });
 

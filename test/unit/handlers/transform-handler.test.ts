@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
-import { GlueCatalog } from '../../../glue-scripts/glue-catalog';
+import { GlueCatalog } from '../../../lambdas/kernel/catalog/glue-catalog';
 import { lambdaContext, stackEnvironment } from './fixtures';
 
 jest.mock('../../../lambdas/transform/transform', () => ({ transform: jest.fn() }));
-jest.mock('../../../lambdas/shared/lake/open-lake', () => ({ openLake: jest.fn() }));
+jest.mock('../../../lambdas/kernel/lake/open-lake', () => ({ openLake: jest.fn() }));
 
 Object.assign(process.env, stackEnvironment, { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '4096' });
 const { transform } = jest.requireMock('../../../lambdas/transform/transform') as { transform: jest.Mock };
-const { openLake } = jest.requireMock('../../../lambdas/shared/lake/open-lake') as { openLake: jest.Mock };
+const { openLake } = jest.requireMock('../../../lambdas/kernel/lake/open-lake') as { openLake: jest.Mock };
 const lake = { url: 's3://curated-bucket' };
 openLake.mockResolvedValue(lake);
 

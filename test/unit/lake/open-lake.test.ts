@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { loadConfig } from '../../../lambdas/shared/config';
-import { ConfigError } from '../../../lambdas/shared/errors';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { openConfiguredLake, openLake } from '../../../lambdas/shared/lake/open-lake';
-import { RoutedLakeStore } from '../../../lambdas/shared/lake/routed-lake-store';
-import { S3LakeStore } from '../../../lambdas/shared/lake/s3-lake-store';
+import { loadConfig } from '../../../lambdas/kernel/config';
+import { ConfigError } from '../../../lambdas/kernel/errors';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { openConfiguredLake, openLake } from '../../../lambdas/kernel/lake/open-lake';
+import { RoutedLakeStore } from '../../../lambdas/kernel/lake/routed-lake-store';
+import { S3LakeStore } from '../../../lambdas/kernel/lake/s3-lake-store';
 
 describe('RAW_LAKE_URL', () => {
   it('is unset by default, leaving the raw zone inside LAKE_URL', () => {

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { RoutedLakeStore } from '../../../lambdas/shared/lake/routed-lake-store';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
+import { RoutedLakeStore } from '../../../lambdas/kernel/lake/routed-lake-store';
 
 async function collect(keys: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];

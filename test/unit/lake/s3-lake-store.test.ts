@@ -9,9 +9,9 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { PreconditionFailedError } from '../../../lambdas/shared/errors';
-import { S3LakeError } from '../../../lambdas/shared/lake/errors';
-import { S3LakeStore } from '../../../lambdas/shared/lake/s3-lake-store';
+import { PreconditionFailedError } from '../../../lambdas/kernel/errors';
+import { S3LakeError } from '../../../lambdas/kernel/lake/errors';
+import { S3LakeStore } from '../../../lambdas/kernel/lake/s3-lake-store';
 
 const s3 = mockClient(S3Client);
 

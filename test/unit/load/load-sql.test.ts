@@ -1,3 +1,4 @@
+import { warehouseTable } from '../../../lambdas/kernel/schema';
 import {
   addForeignKeySql,
   analyzeSql,
@@ -11,7 +12,6 @@ import {
   upsertDimensionSql,
   versionOrder,
 } from '../../../lambdas/load/load-sql';
-import { warehouseTable } from '../../../lambdas/shared/schema';
 
 describe('load SQL', () => {
   it('stages with warehouse types and no constraints, dropped at commit', () => {

@@ -1,3 +1,4 @@
+import { warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
 import { foreignKeys } from '../../../lambdas/load/load-sql';
 import {
   type ActualColumn,
@@ -7,7 +8,6 @@ import {
   pgTypeOf,
   schemaDrift,
 } from '../../../lambdas/load/schema-check';
-import { warehouseTable, warehouseTables } from '../../../lambdas/shared/schema';
 
 /** The information_schema rows of a warehouse that matches the schema module exactly. */
 function matchingWarehouse(): ActualColumn[] {

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LeaseHeldError } from '../../../lambdas/shared/errors';
-import { LocalLakeStore } from '../../../lambdas/shared/lake/local-lake-store';
-import { acquireLease } from '../../../lambdas/shared/pipeline/lease';
+import { LeaseHeldError } from '../../../lambdas/kernel/errors';
+import { acquireLease } from '../../../lambdas/kernel/lake/documents/lease';
+import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 
 describe('pipeline lease', () => {
   let lake: LocalLakeStore;

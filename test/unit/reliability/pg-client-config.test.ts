@@ -1,5 +1,5 @@
-import { pgClientConfig } from '../../../lambdas/shared/db/connect';
-import { redact } from '../../../lambdas/shared/redact';
+import { pgClientConfig } from '../../../lambdas/kernel/db/connect';
+import { redact } from '../../../lambdas/kernel/redact';
 
 describe('pgClientConfig TLS defaults', () => {
   it('verifies certificates over TLS for a remote host when the URL says nothing', () => {

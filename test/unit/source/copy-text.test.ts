@@ -1,12 +1,7 @@
-import { sourceTable } from '../../../lambdas/shared/schema';
-import {
-  CopyRowFormatter,
-  copyEscape,
-  moneyText,
-  normaliseTimestamp,
-} from '../../../lambdas/shared/source/copy-text';
-import { SnapshotFormatError } from '../../../lambdas/shared/source/errors';
-import { JsonNumber } from '../../../lambdas/shared/source/flat-json';
+import { CopyRowFormatter, copyEscape, moneyText, normaliseTimestamp } from '../../../app/totesys/copy-text';
+import { SnapshotFormatError } from '../../../app/totesys/errors';
+import { JsonNumber } from '../../../app/totesys/flat-json';
+import { sourceTable } from '../../../lambdas/kernel/schema';
 
 describe('normaliseTimestamp', () => {
   it.each([

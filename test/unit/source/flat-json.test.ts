@@ -1,5 +1,5 @@
-import { SnapshotFormatError } from '../../../lambdas/shared/source/errors';
-import { FlatJsonReader, JsonNumber } from '../../../lambdas/shared/source/flat-json';
+import { SnapshotFormatError } from '../../../app/totesys/errors';
+import { FlatJsonReader, JsonNumber } from '../../../app/totesys/flat-json';
 
 function readAll(text: string, chunkSize = text.length): unknown[] {
   const reader = new FlatJsonReader('test.json');

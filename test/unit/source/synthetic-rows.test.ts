@@ -1,5 +1,5 @@
-import { sourceTable } from '../../../lambdas/shared/schema';
-import { SyntheticSource, syntheticPlan } from '../../../lambdas/shared/source/synthetic-rows';
+import { SyntheticSource, syntheticPlan } from '../../../app/totesys/synthetic-rows';
+import { sourceTable } from '../../../lambdas/kernel/schema';
 
 describe('SyntheticSource', () => {
   const source = new SyntheticSource(syntheticPlan(1000, 9));

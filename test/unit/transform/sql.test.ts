@@ -1,5 +1,5 @@
-import { openDuck } from '../../../lambdas/shared/query/duckdb';
-import { column, sourceTable, warehouseTable, warehouseTables } from '../../../lambdas/shared/schema';
+import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
+import { column, sourceTable, warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
 import { currencyName, ISO_4217 } from '../../../lambdas/transform/iso4217';
 import {
   checkSql,

@@ -1,0 +1,243 @@
+/**
+ * Fact compaction (issue 5): every transform batch adds one small Parquet file to each `dt=`
+ * partition it touches, and a 5-minute schedule would pile them up forever. When a partition
+ * holds more than `threshold` files, one new file with all their rows replaces them.
+ *
+ * Protocol, under the pipeline lease, after the load: write the new files (new keys, never
+ * overwriting) → write the compaction record → commit `state/compaction.json` (compare and
+ * swap) → delete the replaced files. A crash before the commit leaves new files that the
+ * next run deletes (they carry the compaction id named by the intent); a crash after it
+ * leaves replaced files that the next run deletes. Between the upload and the deletes an
+ * Athena query may see a partition's rows twice (S3 has no multi-object atomicity; see
+ * docs/performance.md). The warehouse is unaffected: the load reads fact files only from
+ * transform manifests, and only files of batches it has already loaded are compacted.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openDuck, sqlString } from '../kernel/duckdb/duckdb';
+import { readTransformManifest } from '../kernel/lake/documents/manifests';
+import { readTransformIntent, readTransformState } from '../kernel/lake/documents/transform-state';
+import type { LakeStore, ObjectVersion } from '../kernel/lake/lake-store';
+import {
+  COMPACTION_INTENT_KEY,
+  COMPACTION_STATE_KEY,
+  compactedFactKey,
+  compactionManifestKey,
+  newRunId,
+} from '../kernel/lake/layout';
+import type { Log } from '../kernel/logger';
+import { factTables, ident } from '../kernel/schema';
+import { CompactionError } from './errors';
+
+/** What {@link compactFacts} needs. */
+export interface CompactDeps {
+  readonly lake: LakeStore;
+  readonly log: Log;
+  /** Scratch folder (copies of remote files, the new file before upload). */
+  readonly workDir: string;
+  /** The last transform batch the warehouse has loaded: newer batches' files are left alone. */
+  readonly loadedSeq: number;
+  readonly clock?: () => Date;
+  /** A partition is compacted when it holds more files than this. @default 32 */
+  readonly threshold?: number;
+  /** DuckDB memory limit. @default '600MB' */
+  readonly memoryLimit?: string;
+}
+
+/** One partition compacted: the new file and the files it replaces. */
+export interface Compaction {
+  readonly table: string;
+  readonly dt: string;
+  readonly key: string;
+  readonly rows: number;
+  readonly replaced: readonly string[];
+}
+
+/** `state/fact-compactions/<seq>.json`: what committed compaction `seq` did. */
+export interface CompactionManifest {
+  readonly seq: number;
+  readonly id: string;
+  readonly compactions: readonly Compaction[];
+}
+
+/** `state/compaction.json`: the last committed compaction. */
+export interface CompactionState {
+  readonly seq: number;
+  readonly id?: string;
+  /** True once the files compaction `seq` replaced are deleted. */
+  readonly replacedDeleted?: boolean;
+}
+
+/** What one call did (`seq` 0 and no compactions when nothing was over the threshold). */
+export interface CompactionResult {
+  readonly seq: number;
+  readonly compactions: readonly Compaction[];
+}
+
+/** Files per partition above which it is compacted. */
+export const DEFAULT_COMPACTION_THRESHOLD = 32;
+
+/**
+ * Compacts every fact partition with more than `threshold` files of loaded batches into one
+ * new file, commits the compaction, then deletes the files it replaced.
+ *
+ * @example
+ * await compactFacts({ lake, log, workDir: '/tmp', loadedSeq: await loadedSeq(warehouse) });
+ */
+export async function compactFacts(deps: CompactDeps): Promise<CompactionResult> {
+  const { state, version: read } = await readCompactionState(deps.lake);
+  const version = await finishPrevious(deps, state, read);
+  const plans = await planCompactions(deps);
+  if (plans.length === 0) return { seq: state.seq, compactions: [] };
+
+  const seq = state.seq + 1;
+  const id = newRunId((deps.clock ?? (() => new Date()))());
+  await deps.lake.put(COMPACTION_INTENT_KEY, JSON.stringify({ seq, id }));
+  await mkdir(deps.workDir, { recursive: true });
+  const work = await mkdtemp(join(deps.workDir, 'compact-'));
+  const duck = await openDuck({
+    memoryLimit: deps.memoryLimit ?? '600MB',
+    threads: 2,
+    tempDirectory: join(work, 'duckdb'),
+  });
+  try {
+    const compactions: Compaction[] = [];
+    for (const plan of plans) {
+      const paths: string[] = [];
+      for (const key of plan.replaced) paths.push(await localCopy(deps.lake, key, work));
+      const key = compactedFactKey(plan.table, plan.dt, id);
+      const file = join(work, `${plan.table}-${plan.dt}.parquet`);
+      const naturalKey = ident(factTables.find((t) => t.name === plan.table)?.naturalKey ?? '');
+      const stats = await duck.all(
+        `COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false) ORDER BY ${naturalKey}, observed_at) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
+      );
+      const rows = stats.rows.reduce((n, r) => n + Number(r[stats.columns.indexOf('count')] ?? 0), 0);
+      await deps.lake.upload(file, key);
+      compactions.push({ ...plan, key, rows });
+      await rm(file, { force: true });
+    }
+    const manifest: CompactionManifest = { seq, id, compactions };
+    await deps.lake.put(compactionManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
+    const committed = await commitCompactionState(deps.lake, { seq, id }, version);
+    await deleteReplaced(deps.lake, compactions);
+    await commitCompactionState(deps.lake, { seq, id, replacedDeleted: true }, committed);
+    deps.log.info('fact partitions compacted', {
+      seq,
+      id,
+      partitions: compactions.length,
+      filesReplaced: compactions.reduce((n, c) => n + c.replaced.length, 0),
+    });
+    return { seq, compactions };
+  } catch (cause) {
+    if (cause instanceof CompactionError) throw cause;
+    throw new CompactionError(
+      `fact compaction ${seq} failed: ${cause instanceof Error ? cause.message : String(cause)}; the next run removes what it wrote and tries again`,
+      { cause, context: { seq, id } },
+    );
+  } finally {
+    duck.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The committed compaction state and its version (for the compare-and-swap commit). */
+export async function readCompactionState(
+  lake: LakeStore,
+): Promise<{ state: CompactionState; version: ObjectVersion | undefined }> {
+  const object = await lake.get(COMPACTION_STATE_KEY);
+  if (!object) return { state: { seq: 0 }, version: undefined };
+  return { state: JSON.parse(object.body.toString('utf8')) as CompactionState, version: object.version };
+}
+
+/** Reads the record of committed compaction `seq`. */
+export async function readCompactionManifest(lake: LakeStore, seq: number): Promise<CompactionManifest> {
+  const object = await lake.get(compactionManifestKey(seq));
+  const manifest = object && (JSON.parse(object.body.toString('utf8')) as CompactionManifest);
+  if (!manifest || manifest.seq !== seq) {
+    throw new CompactionError(`compaction record ${seq} is missing from ${lake.url}`, {
+      context: { key: compactionManifestKey(seq) },
+    });
+  }
+  return manifest;
+}
+
+async function commitCompactionState(
+  lake: LakeStore,
+  next: CompactionState,
+  readVersion: ObjectVersion | undefined,
+): Promise<ObjectVersion> {
+  return lake.putIf(
+    COMPACTION_STATE_KEY,
+    `${JSON.stringify(next)}\n`,
+    readVersion === undefined ? { ifNoneMatch: '*' } : { ifMatch: readVersion },
+  );
+}
+
+/**
+ * Completes what a crash may have left: the new files of an uncommitted compaction are
+ * removed, the replaced files of the last committed one are deleted (again: deletes are
+ * idempotent).
+ */
+async function finishPrevious(
+  deps: CompactDeps,
+  state: CompactionState,
+  version: ObjectVersion | undefined,
+): Promise<ObjectVersion | undefined> {
+  const intent = await deps.lake.get(COMPACTION_INTENT_KEY);
+  const started = intent && (JSON.parse(intent.body.toString('utf8')) as CompactionState);
+  if (started?.id && started.seq > state.seq) {
+    for (const fact of factTables) {
+      const keys: string[] = [];
+      for await (const key of deps.lake.list(`curated/${fact.name}/`))
+        if (key.includes(started.id)) keys.push(key);
+      for (const key of keys) await deps.lake.delete(key);
+      if (keys.length > 0)
+        deps.log.warn('removed the files of an uncommitted compaction', { ...started, files: keys.length });
+    }
+  }
+  if (state.seq === 0 || state.replacedDeleted) return version;
+  await deleteReplaced(deps.lake, (await readCompactionManifest(deps.lake, state.seq)).compactions);
+  return commitCompactionState(deps.lake, { ...state, replacedDeleted: true }, version);
+}
+
+async function deleteReplaced(lake: LakeStore, compactions: readonly Compaction[]): Promise<void> {
+  for (const c of compactions) for (const key of c.replaced) await lake.delete(key);
+}
+
+/**
+ * The partitions to compact: more than `threshold` files, counting only files the warehouse
+ * has loaded (not listed by a transform batch after `loadedSeq`, nor left by an uncommitted
+ * transform batch).
+ */
+async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key' | 'rows'>[]> {
+  const threshold = deps.threshold ?? DEFAULT_COMPACTION_THRESHOLD;
+  const { state } = await readTransformState(deps.lake);
+  const notLoaded = new Set<string>();
+  for (let s = deps.loadedSeq + 1; s <= state.seq; s++) {
+    for (const o of (await readTransformManifest(deps.lake, s)).facts) notLoaded.add(o.key);
+  }
+  const intent = await readTransformIntent(deps.lake);
+  const uncommitted = intent && intent.seq > state.seq ? intent.batchId : undefined;
+  const plans: Omit<Compaction, 'key' | 'rows'>[] = [];
+  for (const fact of factTables) {
+    const partitions = new Map<string, string[]>();
+    for await (const key of deps.lake.list(`curated/${fact.name}/`)) {
+      const dt = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
+      if (!dt || notLoaded.has(key) || (uncommitted && key.includes(uncommitted))) continue;
+      partitions.set(dt, [...(partitions.get(dt) ?? []), key]);
+    }
+    for (const [dt, keys] of partitions) {
+      if (keys.length > threshold) plans.push({ table: fact.name, dt, replaced: keys });
+    }
+  }
+  return plans;
+}
+
+/** A local path with the object's bytes: in place for a local lake, else a download. */
+async function localCopy(lake: LakeStore, key: string, work: string): Promise<string> {
+  const inPlace = lake.localPath(key);
+  if (inPlace !== undefined) return inPlace;
+  const path = join(work, 'in', ...key.split('/'));
+  await lake.download(key, path);
+  return path;
+}

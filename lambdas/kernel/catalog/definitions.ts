@@ -1,0 +1,126 @@
+/**
+ * The Glue catalog, derived from the schema module: one raw table per source table (JSON
+ * lines, partitioned by ingest date) and one curated table per star-schema table (Parquet;
+ * facts partitioned by `dt`, dimensions pointing at their current snapshot folder). The CDK
+ * catalog construct and the runtime {@link GlueCatalog} both read these definitions, so a
+ * column is typed in exactly one place: `lambdas/kernel/schema`.
+ */
+import { dimensionSnapshotPrefix } from '../lake/layout';
+import {
+  type ColumnDef,
+  glueCuratedType,
+  glueRawType,
+  RAW_META_COLUMNS,
+  type SourceTableDef,
+  sourceTables,
+  type WarehouseTableDef,
+  warehouseTables,
+} from '../schema';
+
+/** One column of a Glue table: its Hive DDL type and the analyst-facing comment. */
+export interface GlueColumnDefinition {
+  readonly name: string;
+  /** Hive/Athena type, e.g. `int`, `decimal(10,2)`, `timestamp`. */
+  readonly type: string;
+  readonly comment?: string;
+}
+
+/**
+ * A date partition projected by Athena (no crawler, no `ALTER TABLE ADD PARTITION`): values
+ * from {@link PROJECTION_START} to today, one per day, in `yyyy-MM-dd`.
+ */
+export interface DatePartitionDefinition extends GlueColumnDefinition {
+  readonly type: 'date';
+  readonly projection: { readonly format: 'yyyy-MM-dd'; readonly min: string; readonly max: 'NOW' };
+}
+
+/** Everything needed to declare one Glue table. */
+export interface GlueTableDefinition {
+  /** Glue table name: `raw_<source table>` or the star-schema table name. */
+  readonly name: string;
+  readonly zone: 'raw' | 'curated';
+  readonly format: 'json' | 'parquet';
+  /**
+   * Key prefix of the table's data relative to its bucket's lake root, ending in `/`. For a
+   * dimension this is the placeholder snapshot until the transform publishes the first one.
+   */
+  readonly prefix: string;
+  readonly columns: readonly GlueColumnDefinition[];
+  readonly partitionKeys: readonly DatePartitionDefinition[];
+  readonly description: string;
+}
+
+/**
+ * First day any partition can have. The oldest totesys rows are from November 2022, so
+ * projecting from there covers every `dt` the transform can write without listing S3.
+ */
+export const PROJECTION_START = '2022-11-01';
+
+/** Snapshot id of a dimension that has never been published; queries over it return no rows. */
+export const UNPUBLISHED_SNAPSHOT = 'unpublished';
+
+/** Glue database name for a deployment stage (Glue names: lower case, digits and `_`). */
+export const glueDatabaseName = (stage: string): string =>
+  `totesys_lake_${stage.toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+
+/** Name of the raw Glue table that catalogues source table `table`. */
+export const rawTableName = (table: string): string => `raw_${table}`;
+
+const datePartition = (name: string, comment: string): DatePartitionDefinition => ({
+  name,
+  type: 'date',
+  comment,
+  projection: { format: 'yyyy-MM-dd', min: PROJECTION_START, max: 'NOW' },
+});
+
+const withComment = (column: ColumnDef, type: string): GlueColumnDefinition => ({
+  name: column.name,
+  type,
+  ...(column.comment ? { comment: column.comment } : {}),
+});
+
+const rawMetaColumns: readonly GlueColumnDefinition[] = RAW_META_COLUMNS.map((name) => ({
+  name,
+  type: 'string',
+  comment: {
+    _op: 'Change kind: c (created), u (updated), d (deleted, a tombstone)',
+    _run_id: 'Ingest run that captured this row version',
+    _extracted_at: 'When the ingest run read the source (ISO 8601, UTC)',
+  }[name],
+}));
+
+/** The raw-zone table of one source table: every source column as delivered, plus change metadata. */
+export function rawTableDefinition(table: SourceTableDef): GlueTableDefinition {
+  return {
+    name: rawTableName(table.name),
+    zone: 'raw',
+    format: 'json',
+    prefix: `raw/${table.name}/`,
+    columns: [...table.columns.map((c) => withComment(c, glueRawType(c.type))), ...rawMetaColumns],
+    partitionKeys: [datePartition('ingest_date', 'Day the change was captured (UTC)')],
+    description: `Raw change records of totesys.${table.name} (JSON lines, gzip, immutable)`,
+  };
+}
+
+/** The curated-zone table of one star-schema table. */
+export function curatedTableDefinition(table: WarehouseTableDef): GlueTableDefinition {
+  const isFact = table.kind === 'fact';
+  return {
+    name: table.name,
+    zone: 'curated',
+    format: 'parquet',
+    prefix: isFact ? `curated/${table.name}/` : dimensionSnapshotPrefix(table.name, UNPUBLISHED_SNAPSHOT),
+    columns: table.columns.map((c) => withComment(c, glueCuratedType(c.type))),
+    partitionKeys: isFact
+      ? [datePartition('dt', 'Partition date of the version; filter on it so Athena reads only those days')]
+      : [],
+    description: table.comment,
+  };
+}
+
+/** Every raw table, in source dependency order. */
+export const rawTableDefinitions = (): GlueTableDefinition[] => sourceTables.map(rawTableDefinition);
+
+/** Every curated table: dimensions then facts. */
+export const curatedTableDefinitions = (): GlueTableDefinition[] =>
+  warehouseTables.map(curatedTableDefinition);

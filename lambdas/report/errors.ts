@@ -1,7 +1,0 @@
-import { TotesError } from '../shared/errors';
-
-/** Base of the errors of the HTML report. */
-export class ReportError extends TotesError {}
-
-/** The warehouse lacks the views the report reads: its migrations have not run yet. */
-export class WarehouseNotReadyError extends ReportError {}
