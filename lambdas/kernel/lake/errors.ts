@@ -1,4 +1,4 @@
-import { TotesError } from '../errors';
+import { LeaseHeldError, TotesError } from '../errors';
 
 /** An operation on the lake failed; `context` names the key and the bucket (or folder). */
 export class LakeStoreError extends TotesError {}
@@ -17,3 +17,6 @@ export class IngestStateError extends LakeDocumentError {}
 
 /** The transform state object is unreadable or names objects that are gone. */
 export class TransformStateError extends LakeDocumentError {}
+
+/** The holder lost the pipeline lease while it worked (it could not renew in time and another run took it). */
+export class LeaseLostError extends LeaseHeldError {}
