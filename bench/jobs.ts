@@ -6,9 +6,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { compactFacts } from '../lambdas/compact/compact';
 import { ingest } from '../lambdas/ingest/ingest';
 import { LocalCatalog } from '../lambdas/kernel/catalog/local-catalog';
-import { loadConfig } from '../lambdas/kernel/config';
+import { type Config, loadConfig } from '../lambdas/kernel/config';
 import { connectPg } from '../lambdas/kernel/db/connect';
 import { openDuck, sqlString } from '../lambdas/kernel/duckdb/duckdb';
 import { readIngestManifest, readTransformManifest } from '../lambdas/kernel/lake/documents/manifests';
@@ -23,15 +24,17 @@ import {
   warehousePgType,
   warehouseTables,
 } from '../lambdas/kernel/schema';
+import { loadedSeq } from '../lambdas/load/load';
 import { parquetToCsvSql } from '../lambdas/load/load-sql';
 import { runLoadStage } from '../lambdas/load/stage';
 import { transform } from '../lambdas/transform/transform';
 import { BenchError } from './errors';
+import { CountingLakeStore, type LakeOps } from './lake-ops';
 
 /** A measured step, run by `stage-worker.ts` in its own process. */
 export type Job =
   /** The pipeline stages, exactly as `totes run` calls them. */
-  | { readonly kind: 'ingest' | 'transform' | 'load' }
+  | { readonly kind: 'ingest' | 'transform' | 'load' | 'compact' }
   /** Plain `COPY (SELECT <the ingested columns>) TO STDOUT` of every source table, discarded. */
   | { readonly kind: 'ref-ingest' }
   /** DuckDB: the raw objects of ingest runs `ingestSeqs` straight to Parquet, no transformation. */
@@ -51,13 +54,20 @@ export interface JobOutcome {
   readonly bytes?: number;
   /** Rows per table. */
   readonly tables: Readonly<Record<string, number>>;
+  /** S3-style requests the step made on the lake. */
+  readonly lakeOps?: LakeOps;
 }
 
 /** Runs one job against the configured databases and lake. */
 export async function runJob(job: Job): Promise<JobOutcome> {
   const config = loadConfig();
   const log = new JsonLogger({ level: 'warn' });
-  const lake = await openConfiguredLake(config);
+  const lake = new CountingLakeStore(await openConfiguredLake(config));
+  const outcome = await dispatch(job, config, lake, log);
+  return { ...outcome, lakeOps: lake.ops };
+}
+
+function dispatch(job: Job, config: Config, lake: LakeStore, log: Log): Promise<JobOutcome> {
   switch (job.kind) {
     case 'ingest':
       return withClient(config.totesysUrl, 'source', (source) => ingestJob(source, lake, log));
@@ -65,6 +75,8 @@ export async function runJob(job: Job): Promise<JobOutcome> {
       return transformJob(lake, log);
     case 'load':
       return withClient(config.warehouseUrl, 'warehouse', (warehouse) => loadJob(warehouse, lake, log));
+    case 'compact':
+      return withClient(config.warehouseUrl, 'warehouse', (warehouse) => compactJob(warehouse, lake, log));
     case 'ref-ingest':
       return withClient(config.totesysUrl, 'source', copyOutAll);
     case 'ref-transform':
@@ -125,6 +137,19 @@ async function loadJob(warehouse: Client, lake: LakeStore, log: Log): Promise<Jo
   try {
     const result = await runLoadStage({ warehouse, lake, log, workDir });
     return { rows: sum(Object.values(result.rows)), tables: result.rows };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The compaction stage after a load, as `totes run` runs it; rows = fact files replaced. */
+async function compactJob(warehouse: Client, lake: LakeStore, log: Log): Promise<JobOutcome> {
+  const workDir = await mkdtemp(join(tmpdir(), 'totes-bench-compact-'));
+  try {
+    const result = await compactFacts({ lake, log, workDir, loadedSeq: await loadedSeq(warehouse) });
+    const tables: Record<string, number> = {};
+    for (const c of result.compactions) tables[c.table] = (tables[c.table] ?? 0) + c.replaced.length;
+    return { rows: sum(Object.values(tables)), tables };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

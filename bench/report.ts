@@ -30,14 +30,16 @@ export function renderMarkdown(results: BenchResults): string {
       references.transform,
       initial.load,
       references.load,
+      initial.compact,
     ].map(stepRow),
     '',
     `**Incremental run** after ${incremental.changes} simulated changes: ${secs(incremental.seconds)} s ` +
       `(${secs(incremental.wallSeconds)} s with process start-up)`,
     '',
     head,
-    ...[incremental.ingest, incremental.transform, incremental.load].map(stepRow),
+    ...[incremental.ingest, incremental.transform, incremental.load, incremental.compact].map(stepRow),
     '',
+    ...renderCurve(results),
     '**Targets**',
     '',
     '| target | measured | met |',
@@ -74,4 +76,22 @@ export function renderStatements(results: BenchResults, limit = 5): string {
       ].join('\n'),
     )
     .join('\n');
+}
+
+/** The cost curve: how an initial and an incremental run grow with the source. */
+function renderCurve(results: BenchResults): string[] {
+  if (results.curve.length === 0) return [];
+  const ops = (o: { writes: number; reads: number; lists: number; deletes: number }) =>
+    `${int(o.writes)} / ${int(o.reads)} / ${int(o.lists)} / ${int(o.deletes)}`;
+  return [
+    `**Cost curve** (initial run = ingest + transform + load + compact; incremental after ${results.incremental.changes} changes; lake requests as PUT / GET / LIST / DELETE)`,
+    '',
+    '| sales orders | source rows | initial s | rows/s | peak RSS (MiB) | initial requests | curated objects | median fact file (KiB) | incremental s | capture s | capture rows scanned | capture PostgreSQL CPU (s) | incremental requests | curated objects after |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...results.curve.map(
+      (p) =>
+        `| ${int(p.scale)} | ${int(p.sourceRows)} | ${secs(p.initial.seconds)} | ${int(p.initial.rowsPerSecond)} | ${int(Math.max(p.initial.peakRssMiB, p.incremental.peakRssMiB))} | ${ops(p.initial.lakeOps)} | ${int(p.initial.curated.objects)} | ${int(p.initial.curated.medianFactFileKiB)} | ${secs(p.incremental.seconds)} | ${secs(p.incremental.captureSeconds)} | ${int(p.incremental.captureScannedRows)} | ${p.incremental.captureServerCpuSeconds.toFixed(1)} | ${ops(p.incremental.lakeOps)} | ${int(p.incremental.curated.objects)} |`,
+    ),
+    '',
+  ];
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --scale N] [--changes N] [--seed N] [--out FILE] [--keep] [--statements]`:
- * the performance benchmark of issue 5. Prints Markdown tables and writes the results as JSON
+ * `npm run bench [-- --scale N] [--curve N,N|none] [--changes N] [--seed N] [--out FILE] [--keep] [--statements]`:
+ * the performance benchmark. Prints Markdown tables and writes the results as JSON
  * (`bench/results.json` unless `--out` says otherwise).
  */
 import { writeFile } from 'node:fs/promises';
@@ -17,6 +17,13 @@ function wholeNumber(text: string): number {
   return value;
 }
 
+/** `--curve`: the scales besides the main one; by default a tenth and five times it. */
+function curveScales(text: string | undefined, scale: number): number[] {
+  if (text === undefined) return [Math.max(1000, Math.round(scale / 10)), scale * 5];
+  if (text === 'none') return [];
+  return text.split(',').map((part) => wholeNumber(part.trim()));
+}
+
 const program = new Command()
   .name('bench')
   .description('measure the pipeline against its references on a synthetic totesys')
@@ -25,6 +32,10 @@ const program = new Command()
     'sales orders in the synthetic source (the quick mode is 100000)',
     wholeNumber,
     1_000_000,
+  )
+  .option(
+    '--curve <scales>',
+    'further scales of the cost curve, comma-separated, or "none" (default: a tenth and five times --scale)',
   )
   .option('--changes <n>', 'changes simulated before the incremental run', wholeNumber, 100)
   .option('--seed <n>', 'PRNG seed of the source and the changes', wholeNumber, 1)
@@ -35,6 +46,7 @@ const program = new Command()
   .action(
     async (options: {
       scale: number;
+      curve?: string;
       changes: number;
       seed: number;
       out: string;
@@ -44,6 +56,7 @@ const program = new Command()
     }) => {
       const results = await runBench({
         scale: options.scale,
+        curve: curveScales(options.curve, options.scale),
         changes: options.changes,
         seed: options.seed,
         keep: options.keep ?? false,

@@ -18,7 +18,19 @@ describe('npm run bench', () => {
     const out = join(dir, 'results.json');
     ({ stdout } = await run(
       process.execPath,
-      ['-r', 'tsx/cjs', 'bench/run.ts', '--scale', '2000', '--changes', '20', '--out', out],
+      [
+        '-r',
+        'tsx/cjs',
+        'bench/run.ts',
+        '--scale',
+        '2000',
+        '--curve',
+        '1000,4000',
+        '--changes',
+        '20',
+        '--out',
+        out,
+      ],
       { cwd: repo, maxBuffer: 10 * 2 ** 20 },
     ));
     results = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
@@ -62,9 +74,30 @@ describe('npm run bench', () => {
     expect(results.incremental.seconds).toBeCloseTo(
       results.incremental.ingest.seconds +
         results.incremental.transform.seconds +
-        results.incremental.load.seconds,
+        results.incremental.load.seconds +
+        results.incremental.compact.seconds,
       6,
     );
+  });
+
+  it('measures the cost curve at every scale, smallest first, the main scale among them', () => {
+    expect(results.curve.map((p) => p.scale)).toEqual([1000, 2000, 4000]);
+    const [small, , large] = results.curve;
+    if (!small || !large) throw new Error('curve points missing');
+    expect(large.sourceRows).toBeGreaterThan(small.sourceRows * 3);
+    for (const p of results.curve) {
+      expect(p.initial.rowsPerSecond).toBeCloseTo(p.sourceRows / p.initial.seconds, 3);
+      expect(p.initial.curated.objects).toBeGreaterThan(0);
+      expect(p.initial.curated.factObjects.fact_sales_order).toBeGreaterThan(0);
+      expect(p.initial.lakeOps.writes).toBeGreaterThanOrEqual(p.initial.curated.objects);
+      // An incremental run of 20 changes touches a small part of the lake, and reads source rows.
+      expect(p.incremental.lakeOps.writes).toBeLessThan(p.initial.lakeOps.writes);
+      expect(p.incremental.lakeOps.writes).toBeGreaterThan(0);
+      expect(p.incremental.captureScannedRows).toBeGreaterThan(0);
+    }
+    expect(stdout).toContain('**Cost curve**');
+    expect(stdout).toMatch(/\| initial rows\/s at 4,000 within 20% of 2,000 \|/);
+    expect(stdout).toMatch(/\| incremental run at 4,000 < 5 s \|/);
   });
 
   it('prints the ratios against the targets and a Markdown table', () => {
