@@ -16,7 +16,7 @@ import {
   type WarehouseTableDef,
   warehouseTables,
 } from '../../lambdas/kernel/schema';
-import { readRawSql } from '../../lambdas/transform/sql';
+import { readRawSql } from '../../lambdas/transform/batch/inputs';
 
 /** Where a count or checksum was measured. */
 export type Zone = 'source' | 'raw' | 'lake' | 'warehouse';

@@ -1,18 +1,15 @@
 import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
 import { column, sourceTable, warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
-import { currencyName, ISO_4217 } from '../../../lambdas/transform/iso4217';
+import { DIMENSIONS } from '../../../lambdas/transform/batch/dimensions';
+import { dimensionRefs, factExpr, factSelect } from '../../../lambdas/transform/batch/facts';
+import { checkSql, readRawSql } from '../../../lambdas/transform/batch/inputs';
 import {
-  checkSql,
-  DIMENSIONS,
-  dimensionRefs,
-  factExpr,
-  factSelect,
   firstVersionsSql,
-  readRawSql,
   stateColumns,
   stateType,
   versionsSql,
-} from '../../../lambdas/transform/sql';
+} from '../../../lambdas/transform/batch/versions';
+import { currencyName, ISO_4217 } from '../../../lambdas/transform/iso4217';
 
 describe('transform SQL generated from the schema', () => {
   it('reads raw JSON with every column named and typed, never auto-detected', () => {

@@ -1,0 +1,147 @@
+/**
+ * Facts: every changed version of a fact source row becomes a fact row (`out_<fact>`), once
+ * every dimension row it references exists; versions whose dimension row is missing are held
+ * (`held_t`) and retried by the next batch.
+ */
+
+import { sqlString } from '../../kernel/duckdb/duckdb';
+import {
+  type ColumnDef,
+  duckdbType,
+  ident,
+  type SourceTableDef,
+  sourceTable,
+  type WarehouseTableDef,
+  warehouseTables,
+} from '../../kernel/schema';
+import { ensureDimension } from './dimensions';
+import { loadChanges, type RawFile } from './inputs';
+import { quarantineInsertSql, rawRowJson } from './quarantine';
+import { BATCH_TABLES, rel } from './relations';
+import type { BatchSession } from './session';
+
+/** Source tables whose versions become fact rows. */
+export const factSources: ReadonlySet<string> = new Set(
+  warehouseTables.flatMap((t) => (t.kind === 'fact' && t.sourceTable ? [t.sourceTable] : [])),
+);
+
+const TIME_OF_DAY = `'%H:%M:%S.%g'`;
+
+/** Fact columns whose value comes from a differently named source column. */
+const FACT_RENAMES: Readonly<Record<string, string>> = { sales_staff_id: 'staff_id' };
+
+/**
+ * The expression of fact column `column` over a relation with the source columns plus
+ * `_observed_at` and `_deleted`.
+ */
+export function factExpr(fact: WarehouseTableDef, column: ColumnDef): string {
+  const audit = /^(created|last_updated)_(date|time)$/.exec(column.name);
+  if (audit) {
+    const source = ident(audit[1] === 'created' ? 'created_at' : 'last_updated');
+    return audit[2] === 'date' ? `CAST(${source} AS DATE)` : `strftime(${source}, ${TIME_OF_DAY})`;
+  }
+  if (column.name === 'observed_at') return '_observed_at';
+  if (column.name === 'is_deleted') return '_deleted';
+  const name = FACT_RENAMES[column.name] ?? column.name;
+  const source = sourceTable(fact.sourceTable ?? '');
+  if (!source.columns.some((c) => c.name === name))
+    throw new RangeError(`fact ${fact.name}.${column.name} has no source column ${source.name}.${name}`);
+  return ident(name);
+}
+
+/** The fact's columns with their curated types, as `CAST(expr AS type) AS name`. */
+export function factSelect(fact: WarehouseTableDef): string {
+  return fact.columns
+    .map((c) => `CAST(${factExpr(fact, c)} AS ${duckdbType(c.type)}) AS ${ident(c.name)}`)
+    .join(', ');
+}
+
+/** Fact columns that reference a dimension (not `dim_date`, which the transform derives). */
+export function dimensionRefs(fact: WarehouseTableDef): ColumnDef[] {
+  return fact.columns.filter((c) => c.references && c.references.table !== 'dim_date');
+}
+
+/** The condition "a reference of this live version names no dimension row", per reference. */
+function missingRefs(fact: WarehouseTableDef): { when: string; column: string }[] {
+  return dimensionRefs(fact).map((c) => {
+    const ref = c.references as NonNullable<ColumnDef['references']>;
+    const expr = factExpr(fact, c);
+    return {
+      when: `${expr} IS NOT NULL AND ${expr} NOT IN (SELECT ${ident(ref.column)} FROM ${rel('cur', ref.table)})`,
+      column: c.name,
+    };
+  });
+}
+
+/**
+ * Moves the live versions of fact source `fact` whose reference names no row of the
+ * dimension (relation `cur_<dim>` = the dimension after this batch) from `chg_<t>` to
+ * `held_<t>`, with `_column` naming the first missing reference.
+ */
+export function holdSql(fact: WarehouseTableDef): string[] {
+  const source = fact.sourceTable ?? '';
+  const missing = missingRefs(fact);
+  if (missing.length === 0) return [emptyHeldSql(fact)];
+  const column = `CASE ${missing.map((m) => `WHEN ${m.when} THEN ${sqlString(m.column)}`).join(' ')} END`;
+  return [
+    `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS
+SELECT * FROM (SELECT *, ${column} AS _column FROM ${rel('chg', source)} WHERE _op <> 'd') WHERE _column IS NOT NULL`,
+    `DELETE FROM ${rel('chg', source)} WHERE _op <> 'd' AND (${missing.map((m) => `(${m.when})`).join(' OR ')})`,
+  ];
+}
+
+function emptyHeldSql(fact: WarehouseTableDef): string {
+  const source = fact.sourceTable ?? '';
+  return `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS SELECT *, NULL::VARCHAR AS _column FROM ${rel('chg', source)} WHERE false`;
+}
+
+/**
+ * `out_<fact>`: the new fact rows (changed versions of known rows) plus their `dt` partition.
+ * A view: it is read once to write the fact files and once for its dates.
+ */
+export function factRowsSql(fact: WarehouseTableDef): string {
+  return `CREATE OR REPLACE TEMP VIEW ${rel('out', fact.name)} AS
+SELECT ${factSelect(fact)}, CAST(created_at AS DATE) AS dt
+FROM ${rel('ver', fact.sourceTable ?? '')} WHERE _new AND _changed AND NOT _unknown`;
+}
+
+/** Date columns of every fact (what `dim_date` must cover). */
+export function factDateColumns(fact: WarehouseTableDef): string[] {
+  return fact.columns.filter((c) => c.type === 'date').map((c) => c.name);
+}
+
+/** The table of every date the batch's fact rows reference, filled fact by fact. */
+export const factDatesTableSql = (): string => `CREATE TEMP TABLE ${ident(BATCH_TABLES.factDates)} (d DATE)`;
+
+/** Adds the dates `out_<fact>` references to `fact_dates`, before `out_<fact>` is dropped. */
+export function factDatesSql(fact: WarehouseTableDef): string {
+  const dates = factDateColumns(fact).map((c) => `SELECT ${ident(c)} AS d FROM ${rel('out', fact.name)}`);
+  return `INSERT INTO ${ident(BATCH_TABLES.factDates)} SELECT DISTINCT d FROM (${dates.join('\nUNION ALL ')}) WHERE d IS NOT NULL`;
+}
+
+/**
+ * Loads a fact source's changes and holds the versions whose dimension rows are missing
+ * (checked against the dimensions as this batch leaves them); returns how many are held.
+ */
+export async function loadFactChanges(
+  session: BatchSession,
+  fact: WarehouseTableDef,
+  table: SourceTableDef,
+  files: readonly RawFile[],
+): Promise<number> {
+  await loadChanges(session, table, files);
+  for (const column of dimensionRefs(fact)) await ensureDimension(session, column.references?.table ?? '');
+  await session.step(table.name, holdSql(fact));
+  await quarantineHeld(session, table);
+  return session.count(`SELECT count(*) FROM ${rel('held', table.name)}`);
+}
+
+/** Held versions first seen in this batch go to quarantine (retried ones were reported already). */
+async function quarantineHeld(session: BatchSession, table: SourceTableDef): Promise<void> {
+  const t = table.name;
+  await session.step(t, [
+    quarantineInsertSql(
+      `SELECT ${sqlString(t)}, 'missing_dimension_row', h._column, h.${ident(table.primaryKey)}, ${rawRowJson(table, 'c.')} FROM ${rel('held', t)} h JOIN ${rel('chk', t)} c ON c.rowid = h._rid`,
+    ),
+  ]);
+}

@@ -1,0 +1,275 @@
+/**
+ * A batch's inputs: the raw objects of the ingest runs it consumes, read with the raw
+ * contract's columns, checked value by value (`chk_t`), typed (`chg_t`) with the held rows
+ * of earlier batches, and the invalid rows sent to quarantine.
+ */
+
+import { sqlString } from '../../kernel/duckdb/duckdb';
+import type { IngestManifest } from '../../kernel/lake/documents/manifests';
+import { type ColumnDef, ident, RAW_META_COLUMNS, type SourceTableDef } from '../../kernel/schema';
+import { RawObjectCorruptError } from '../errors';
+import { type QuarantineReason, quarantineInsertSql, rawRowJson } from './quarantine';
+import { emptySelectSql, parquetViewSql, rel, relation } from './relations';
+import type { BatchSession } from './session';
+import { defineMemory, stateType } from './versions';
+
+/** A batch's raw object: its local copy, ingest run, key and the rows its manifest counted. */
+export interface RawFile {
+  readonly path: string;
+  readonly seq: number;
+  readonly key: string;
+  readonly rows: number;
+}
+
+/** Type `read_json` reads a raw column as: JSON numbers and booleans typed, the rest text to check. */
+export function rawReadType(column: ColumnDef): string {
+  if (column.type === 'int' || column.type === 'serial') return 'BIGINT';
+  if (column.type === 'boolean') return 'BOOLEAN';
+  return 'VARCHAR';
+}
+
+/** The raw contract's meta columns, as `read_json` reads them. */
+const META_COLUMNS: readonly [string, string][] = RAW_META_COLUMNS.map((n) => [n, 'VARCHAR']);
+
+/** Columns of `raw_<t>`: the raw contract's meta columns, the source columns, the ingest seq. */
+export function rawColumns(table: SourceTableDef): [string, string][] {
+  return [
+    ...META_COLUMNS,
+    ...table.columns.map((c): [string, string] => [c.name, rawReadType(c)]),
+    ['_seq', 'INTEGER'],
+  ];
+}
+
+/**
+ * Reads the batch's raw objects of `table` with explicit columns (never auto-detected: a
+ * missing key is NULL, an unexpected one is ignored), tagging each row with its ingest seq.
+ */
+export function readRawSql(table: SourceTableDef, files: readonly { path: string; seq: number }[]): string {
+  return `CREATE OR REPLACE TEMP TABLE ${rel('raw', table.name)} AS ${readRawQuery(table, files)}`;
+}
+
+/** The query under {@link readRawSql}: the raw objects' rows, each with its ingest seq. */
+export function readRawQuery(table: SourceTableDef, files: readonly { path: string; seq: number }[]): string {
+  const columns = [...META_COLUMNS, ...table.columns.map((c) => [c.name, rawReadType(c)] as const)];
+  const spec = `{${columns.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ')}}`;
+  const reads = files.map(
+    (f) =>
+      `SELECT *, ${f.seq}::INTEGER AS _seq FROM read_json(${sqlString(f.path)}, format = 'newline_delimited', ` +
+      `compression = 'gzip', columns = ${spec})`,
+  );
+  return reads.join('\nUNION ALL ');
+}
+
+const TIMESTAMP_TEXT = String.raw`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$`;
+const DATE_TEXT = String.raw`^\d{4}-\d{2}-\d{2}$`;
+const MONEY_TEXT = String.raw`^-?\d{1,8}(\.\d{1,2})?$`;
+
+interface Check {
+  readonly when: string;
+  readonly reason: QuarantineReason;
+  readonly column: string;
+}
+
+/** The checks of one value, in the order they are tried. */
+function valueChecks(column: ColumnDef, isPk: boolean): Check[] {
+  const v = ident(column.name);
+  const checks: Check[] = [];
+  const onlyLive = (when: string) => (isPk ? when : `_op <> 'd' AND ${when}`);
+  if (!column.nullable)
+    checks.push({ when: onlyLive(`${v} IS NULL`), reason: 'not_null', column: column.name });
+  const present = (when: string) => onlyLive(`${v} IS NOT NULL AND ${when}`);
+  const text = (pattern: string, type: string) =>
+    present(`(NOT regexp_matches(${v}, ${sqlString(pattern)}) OR TRY_CAST(${v} AS ${type}) IS NULL)`);
+  switch (column.type) {
+    case 'int':
+    case 'serial':
+      checks.push({
+        when: present(`TRY_CAST(${v} AS INTEGER) IS NULL`),
+        reason: 'invalid_int',
+        column: column.name,
+      });
+      break;
+    case 'money':
+      checks.push({ when: text(MONEY_TEXT, 'DECIMAL(10,2)'), reason: 'invalid_money', column: column.name });
+      break;
+    case 'timestamp':
+      checks.push({
+        when: text(TIMESTAMP_TEXT, 'TIMESTAMP'),
+        reason: 'invalid_timestamp',
+        column: column.name,
+      });
+      break;
+    case 'date_text':
+    case 'date':
+      checks.push({ when: text(DATE_TEXT, 'DATE'), reason: 'invalid_date', column: column.name });
+      break;
+    case 'enum':
+      checks.push({
+        when: present(`${v} NOT IN (${(column.enumValues ?? []).map(sqlString).join(', ')})`),
+        reason: 'invalid_enum',
+        column: column.name,
+      });
+      break;
+    default:
+      break;
+  }
+  return checks;
+}
+
+function tableChecks(table: SourceTableDef): Check[] {
+  const pk = table.columns.find((c) => c.name === table.primaryKey);
+  if (!pk) throw new RangeError(`table ${table.name} has no primary key column`);
+  return [
+    { when: `_op IS NULL OR _op NOT IN ('c', 'u', 'd')`, reason: 'invalid_op', column: '_op' },
+    ...valueChecks(pk, true),
+    {
+      when: `_extracted_at IS NULL OR NOT regexp_matches(_extracted_at, ${sqlString(TIMESTAMP_TEXT)}) OR TRY_CAST(_extracted_at AS TIMESTAMP) IS NULL`,
+      reason: 'invalid_timestamp',
+      column: '_extracted_at',
+    },
+    ...table.columns.filter((c) => c !== pk).flatMap((c) => valueChecks(c, false)),
+  ];
+}
+
+/**
+ * `chk_t`: raw rows with the first failed check (NULL when the row is valid), read from
+ * `from` (the raw files' query, so the rows are materialised once, already checked). The
+ * checks run once per row: the CASE yields the check's number, which indexes the lists of
+ * reasons and columns. The row id is `chk_t`'s own `rowid` (a `row_number()` over a million
+ * rows serialises the query: measured 4.2 s against 1.2 s).
+ */
+export function checkSql(table: SourceTableDef, from = rel('raw', table.name)): string {
+  const checks = tableChecks(table);
+  const which = `CASE ${checks.map((c, i) => `WHEN ${c.when} THEN ${i + 1}`).join(' ')} END`;
+  const reasons = `[${checks.map((c) => sqlString(c.reason)).join(', ')}]`;
+  const columns = `[${checks.map((c) => sqlString(c.column)).join(', ')}]`;
+  return (
+    `CREATE OR REPLACE TEMP TABLE ${rel('chk', table.name)} AS ` +
+    `SELECT *, ${reasons}[_check] AS _reason, ${columns}[_check] AS _column FROM (` +
+    `SELECT *, ${which} AS _check FROM ${from})`
+  );
+}
+
+/** A raw text value cast to its typed form (valid by then: `chk_t` let it through). */
+function typedExpr(column: ColumnDef): string {
+  const v = ident(column.name);
+  switch (column.type) {
+    case 'int':
+    case 'serial':
+      return `CAST(${v} AS INTEGER)`;
+    case 'money':
+      return `CAST(${v} AS DECIMAL(10,2))`;
+    case 'timestamp':
+      return `CAST(CAST(${v} AS TIMESTAMP) AS TIMESTAMP_MS)`;
+    case 'date_text':
+    case 'date':
+      return `CAST(${v} AS DATE)`;
+    default:
+      return v;
+  }
+}
+
+/** Columns of `chg_t`, in order, with their types (also the layout of held-row files). */
+export function changeColumns(table: SourceTableDef): [string, string][] {
+  return [
+    ['_rid', 'BIGINT'],
+    ['_op', 'VARCHAR'],
+    ['_seq', 'INTEGER'],
+    ['_observed_at', 'TIMESTAMP_MS'],
+    ...table.columns.map((c) => [c.name, stateType(c)] as [string, string]),
+  ];
+}
+
+/** Columns of a held-rows file: those of `chg_t` without the batch's row id. */
+export const heldColumns = (table: SourceTableDef): [string, string][] =>
+  changeColumns(table).filter(([n]) => n !== '_rid');
+
+/**
+ * `chg_t`: the valid rows of the batch, typed, plus `retried` (a relation of earlier held
+ * rows, already typed) when given.
+ */
+export function changesSql(table: SourceTableDef, retried?: string): string {
+  const fresh =
+    `SELECT rowid AS _rid, _op, _seq, CAST(CAST(_extracted_at AS TIMESTAMP) AS TIMESTAMP_MS) AS _observed_at, ` +
+    `${table.columns.map((c) => `${typedExpr(c)} AS ${ident(c.name)}`).join(', ')} ` +
+    `FROM ${rel('chk', table.name)} WHERE _reason IS NULL`;
+  const rest = heldColumns(table)
+    .map(([n]) => ident(n))
+    .join(', ');
+  // Retried rows were quarantined when first held; a NULL row id keeps them from being reported twice.
+  const old = retried ? `\nUNION ALL SELECT NULL::BIGINT AS _rid, ${rest} FROM ${retried}` : '';
+  return `CREATE OR REPLACE TEMP TABLE ${rel('chg', table.name)} AS ${fresh}${old}`;
+}
+
+/** Local paths of the batch's raw objects per table, in ingest order. */
+export async function collectRawFiles(
+  session: BatchSession,
+  manifests: readonly IngestManifest[],
+): Promise<Map<string, RawFile[]>> {
+  const files = new Map<string, RawFile[]>();
+  for (const manifest of manifests) {
+    for (const object of manifest.objects) {
+      if (object.rows === 0) continue;
+      const path = await session.localCopy(object.key, manifest.runId);
+      const list = files.get(object.table) ?? [];
+      list.push({ path, seq: manifest.seq, key: object.key, rows: object.rows });
+      files.set(object.table, list);
+    }
+  }
+  return files;
+}
+
+/**
+ * `chk_t` (read and checked in one pass) → `chg_t` (+ retried held rows), invalid rows to
+ * quarantine; then `prior_t`, the memory rows the changes touch.
+ */
+export async function loadChanges(
+  session: BatchSession,
+  table: SourceTableDef,
+  files: readonly RawFile[],
+): Promise<void> {
+  const t = table.name;
+  const statements: string[] = [];
+  statements.push(
+    checkSql(table, `(${files.length > 0 ? readRawQuery(table, files) : emptySelectSql(rawColumns(table))})`),
+  );
+  const heldKey = session.state.held[t];
+  if (heldKey !== undefined) {
+    const path = await session.localCopy(heldKey);
+    statements.push(parquetViewSql(relation('retry', t), path, heldColumns(table)));
+  }
+  statements.push(changesSql(table, heldKey !== undefined ? rel('retry', t) : undefined));
+  statements.push(
+    quarantineInsertSql(
+      `SELECT ${sqlString(t)}, _reason, _column, TRY_CAST(${ident(table.primaryKey)} AS BIGINT), ${rawRowJson(table)} FROM ${rel('chk', t)} WHERE _reason IS NOT NULL`,
+    ),
+  );
+  await session.step(t, statements);
+  await checkRowCounts(session, table, files);
+  await defineMemory(session, 'prior', table);
+}
+
+/**
+ * Every raw object must yield the rows its manifest counted. DuckDB reads a gzip cut right
+ * after its header as an empty file without complaint; committing that would lose rows.
+ */
+async function checkRowCounts(
+  session: BatchSession,
+  table: SourceTableDef,
+  files: readonly RawFile[],
+): Promise<void> {
+  if (files.length === 0) return;
+  const counted = await session.duck.all(
+    `SELECT _seq, count(*)::INTEGER FROM ${rel('chk', table.name)} GROUP BY _seq`,
+  );
+  const read = new Map(counted.rows.map((r) => [Number(r[0]), Number(r[1])]));
+  for (const file of files) {
+    const rows = read.get(file.seq) ?? 0;
+    if (rows !== file.rows) {
+      throw new RawObjectCorruptError(
+        `raw object ${file.key} holds ${rows} rows but its ingest manifest says ${file.rows}; it is truncated or was replaced — restore it from the bucket's version history, then run again`,
+        { context: { table: table.name, key: file.key, batchId: session.batchId } },
+      );
+    }
+  }
+}
