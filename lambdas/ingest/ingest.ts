@@ -16,9 +16,10 @@ import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../kernel/lake/l
 import type { Log } from '../kernel/logger';
 import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../kernel/schema';
 import { allKeysCopySql, changedRowsSql, keyFingerprintSql, TIMESTAMP_FORMAT } from './capture-sql';
-import { IngestError, SourceDriftError } from './errors';
+import { IngestError, SourceDriftError, TableUnreadableError } from './errors';
 import { KeySet } from './key-set';
 import { inspectSource, type TableShape } from './source-drift';
+import { readable } from './table-read';
 
 /** What the ingest stage needs: a source connection, the lake, a logger and a clock. */
 export interface IngestDeps {
@@ -36,6 +37,11 @@ export interface IngestDeps {
    * the cheap key fingerprint says nothing was deleted. @default 12 (hourly at 5-minute runs)
    */
   readonly reconcileEvery?: number;
+  /**
+   * How long a table's read waits for a lock another session holds on it (an `ALTER TABLE`,
+   * `VACUUM FULL`, `LOCK TABLE`) before the table is skipped for this run. @default 10000
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /** What one table's capture found. */
@@ -48,7 +54,10 @@ export interface TableIngestResult {
   readonly key?: string;
   /** Source columns the schema does not know (kept in raw). */
   readonly extraColumns: readonly string[];
-  /** Why this table was skipped (the other tables went on). */
+  /**
+   * Why this table was skipped (the other tables went on). A skipped table keeps its capture
+   * point: what it missed is read by the first run that can read it.
+   */
   readonly error?: TotesError;
 }
 
@@ -84,8 +93,10 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
 
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    // A lock held on one table must not stall the run (nor, without a limit, hang it): the
+    // table is skipped this time and keeps its capture point.
+    await source.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(deps.lockTimeoutMs ?? 10_000))}`);
     const snapshot = await readSnapshot(source);
-    const since = captureMode(state.horizon, snapshot.next, log);
     const shapes = await inspectSource(source);
     if ([...shapes.values()].every((s) => s.missing)) {
       throw new SourceDriftError(
@@ -93,18 +104,16 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
       );
     }
     const results: TableIngestResult[] = [];
+    // Tables this run does not read (skipped, or not asked for) keep their state as it was.
     const tableStates: Record<string, TableState> = { ...state.tables };
     for (const table of tables) {
       const shape = shapes.get(table.name) as TableShape;
+      const skip = (error: TotesError) => {
+        log.error('source table skipped; it keeps its capture point', { table: table.name, runId, error });
+        results.push({ table: table.name, rows: 0, ops: noOps(), extraColumns: shape.extraColumns, error });
+      };
       if (shape.drift) {
-        log.error('source table skipped', { table: table.name, runId, error: shape.drift });
-        results.push({
-          table: table.name,
-          rows: 0,
-          ops: noOps(),
-          extraColumns: shape.extraColumns,
-          error: shape.drift,
-        });
+        skip(shape.drift);
         continue;
       }
       if (shape.extraColumns.length > 0) {
@@ -113,17 +122,25 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
           columns: shape.extraColumns,
         });
       }
-      const capture = await captureTable({
-        ...deps,
-        table,
-        runId,
-        extractedAt: snapshot.extractedAt,
-        since,
-        extraColumns: shape.extraColumns,
-        previous: state.tables[table.name],
-        fetchRows: deps.fetchRows ?? 20_000,
-        reconcileEvery: deps.reconcileEvery ?? 12,
-      });
+      const previous = state.tables[table.name];
+      const capture = await readable(source, table, deps.lockTimeoutMs ?? 10_000, () =>
+        captureTable({
+          ...deps,
+          table,
+          runId,
+          extractedAt: snapshot.extractedAt,
+          horizon: snapshot.horizon,
+          since: captureMode(tableHorizon(state, previous), snapshot.next, log, table.name),
+          extraColumns: shape.extraColumns,
+          previous,
+          fetchRows: deps.fetchRows ?? 20_000,
+          reconcileEvery: deps.reconcileEvery ?? 12,
+        }),
+      );
+      if (capture instanceof TableUnreadableError) {
+        skip(capture);
+        continue;
+      }
       results.push(capture.result);
       tableStates[table.name] = capture.state;
       log.info('table captured', {
@@ -180,11 +197,22 @@ async function readSnapshot(source: Client): Promise<Snapshot> {
 
 type Since = { readonly mode: 'all' } | { readonly mode: 'horizon'; readonly xid: string };
 
-/** Reads from the saved horizon, or everything on the first run or after xid wraparound. */
-function captureMode(horizon: string | undefined, next: string, log: Log): Since {
+/**
+ * Where a table's capture starts: its own horizon; for a state written before tables had
+ * their own, the state's horizon if the table was read then; nothing (read every row) for a
+ * table never read — one skipped since the first run included.
+ */
+function tableHorizon(state: IngestState, previous: TableState | undefined): string | undefined {
+  if (previous === undefined) return undefined;
+  return previous.horizon ?? state.horizon;
+}
+
+/** Reads from the table's horizon, or everything on its first read or after xid wraparound. */
+function captureMode(horizon: string | undefined, next: string, log: Log, table: string): Since {
   if (horizon === undefined) return { mode: 'all' };
   if (BigInt(next) - BigInt(horizon) >= WRAPAROUND_MARGIN) {
     log.warn('more than 2^31 transactions since the last read: reading every row again (re-delivery)', {
+      table,
       horizon,
       next,
     });
@@ -198,6 +226,8 @@ interface CaptureInput extends IngestDeps {
   readonly table: SourceTableDef;
   readonly runId: string;
   readonly extractedAt: string;
+  /** This run's snapshot horizon: the table's capture point once it commits. */
+  readonly horizon: string;
   readonly since: Since;
   readonly extraColumns: readonly string[];
   readonly previous: TableState | undefined;
@@ -275,6 +305,7 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
     },
     state: {
       ...(keysKey ? { keysKey } : {}),
+      horizon: input.horizon,
       rowCount: keys.current.size,
       fingerprint: keys.current.fingerprint(),
       runsSinceReconcile: keys.reconciled ? 0 : (previous?.runsSinceReconcile ?? 0) + 1,
