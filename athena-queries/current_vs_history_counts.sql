@@ -1,54 +1,43 @@
 -- Question: How much history does each fact table hold next to its current state?
 -- Parameters: none
 -- Answer: one row per fact table: fact_table VARCHAR, history_rows BIGINT (every observed
---   version), source_ids BIGINT (distinct source rows ever seen), current_rows BIGINT (latest
---   version not deleted), deleted_ids BIGINT (latest version is a deletion),
---   changed_ids BIGINT (source rows seen in more than one version).
+--   version), source_ids BIGINT (distinct source rows ever seen), current_rows BIGINT (rows of
+--   its <fact>_current view), deleted_ids BIGINT (source rows whose latest version is a
+--   deletion), changed_ids BIGINT (source rows seen in more than one version).
 --   Always source_ids = current_rows + deleted_ids.
-WITH sales AS (
-  SELECT
-    sales_order_id AS id,
-    is_deleted,
-    row_number() OVER (
-      PARTITION BY sales_order_id ORDER BY observed_at DESC, last_updated_date DESC, last_updated_time DESC
-    ) AS version_rank,
-    count(*) OVER (PARTITION BY sales_order_id) AS versions
-  FROM fact_sales_order
-),
-purchases AS (
-  SELECT
-    purchase_order_id AS id,
-    is_deleted,
-    row_number() OVER (
-      PARTITION BY purchase_order_id ORDER BY observed_at DESC, last_updated_date DESC, last_updated_time DESC
-    ) AS version_rank,
-    count(*) OVER (PARTITION BY purchase_order_id) AS versions
-  FROM fact_purchase_order
-),
-payments AS (
-  SELECT
-    payment_id AS id,
-    is_deleted,
-    row_number() OVER (
-      PARTITION BY payment_id ORDER BY observed_at DESC, last_updated_date DESC, last_updated_time DESC
-    ) AS version_rank,
-    count(*) OVER (PARTITION BY payment_id) AS versions
-  FROM fact_payment
-),
-all_versions AS (
-  SELECT 'fact_sales_order' AS fact_table, * FROM sales
+WITH history AS (
+  SELECT 'fact_sales_order' AS fact_table, sales_order_id AS id FROM fact_sales_order
   UNION ALL
-  SELECT 'fact_purchase_order' AS fact_table, * FROM purchases
+  SELECT 'fact_purchase_order' AS fact_table, purchase_order_id AS id FROM fact_purchase_order
   UNION ALL
-  SELECT 'fact_payment' AS fact_table, * FROM payments
+  SELECT 'fact_payment' AS fact_table, payment_id AS id FROM fact_payment
+),
+per_id AS (
+  SELECT fact_table, id, count(*) AS versions FROM history GROUP BY fact_table, id
+),
+current_rows AS (
+  SELECT 'fact_sales_order' AS fact_table, count(*) AS n FROM fact_sales_order_current
+  UNION ALL
+  SELECT 'fact_purchase_order' AS fact_table, count(*) AS n FROM fact_purchase_order_current
+  UNION ALL
+  SELECT 'fact_payment' AS fact_table, count(*) AS n FROM fact_payment_current
+),
+totals AS (
+  SELECT
+    fact_table,
+    CAST(sum(versions) AS BIGINT) AS history_rows,
+    count(*) AS source_ids,
+    sum(CASE WHEN versions > 1 THEN 1 ELSE 0 END) AS changed_ids
+  FROM per_id
+  GROUP BY fact_table
 )
 SELECT
-  fact_table,
-  count(*) AS history_rows,
-  sum(CASE WHEN version_rank = 1 THEN 1 ELSE 0 END) AS source_ids,
-  sum(CASE WHEN version_rank = 1 AND NOT is_deleted THEN 1 ELSE 0 END) AS current_rows,
-  sum(CASE WHEN version_rank = 1 AND is_deleted THEN 1 ELSE 0 END) AS deleted_ids,
-  sum(CASE WHEN version_rank = 1 AND versions > 1 THEN 1 ELSE 0 END) AS changed_ids
-FROM all_versions
-GROUP BY fact_table
-ORDER BY fact_table
+  t.fact_table,
+  t.history_rows,
+  t.source_ids,
+  c.n AS current_rows,
+  t.source_ids - c.n AS deleted_ids,
+  t.changed_ids
+FROM totals t
+JOIN current_rows c ON c.fact_table = t.fact_table
+ORDER BY t.fact_table

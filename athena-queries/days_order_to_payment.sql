@@ -4,59 +4,24 @@
 --   order -> payment): transaction_type VARCHAR, payments BIGINT (paid payments whose order
 --   is known), avg_days DOUBLE (rounded to 0.01), min_days BIGINT, max_days BIGINT.
 -- Days are date_diff('day', order created_date, payment_date). Counts the current state of
--- payments and orders: the latest version of each that is not deleted; only paid payments.
-WITH payment_versions AS (
-  SELECT
-    f.payment_id,
-    f.transaction_id,
-    f.paid,
-    f.payment_date,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.payment_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_payment f
-),
-sales_versions AS (
-  SELECT
-    f.sales_order_id,
-    f.created_date,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.sales_order_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_sales_order f
-),
-purchase_versions AS (
-  SELECT
-    f.purchase_order_id,
-    f.created_date,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.purchase_order_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_purchase_order f
-),
-order_dates AS (
+-- payments and orders (the <fact>_current views); only paid payments.
+WITH order_dates AS (
   SELECT 'SALE' AS transaction_type, sales_order_id AS order_id, created_date
-  FROM sales_versions WHERE version_rank = 1 AND NOT is_deleted
+  FROM fact_sales_order_current
   UNION ALL
   SELECT 'PURCHASE' AS transaction_type, purchase_order_id AS order_id, created_date
-  FROM purchase_versions WHERE version_rank = 1 AND NOT is_deleted
+  FROM fact_purchase_order_current
 ),
 paid AS (
   SELECT
     t.transaction_type,
     date_diff('day', o.created_date, p.payment_date) AS days
-  FROM payment_versions p
+  FROM fact_payment_current p
   JOIN dim_transaction t ON t.transaction_id = p.transaction_id
   JOIN order_dates o
     ON o.transaction_type = t.transaction_type
    AND o.order_id = COALESCE(t.sales_order_id, t.purchase_order_id)
-  WHERE p.version_rank = 1 AND NOT p.is_deleted AND p.paid
+  WHERE p.paid
 )
 SELECT
   transaction_type,

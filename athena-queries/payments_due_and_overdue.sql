@@ -5,32 +5,18 @@
 --   currency: transaction_type VARCHAR, status VARCHAR ('overdue' when payment_date is before
 --   as_of, else 'due'), currency_code VARCHAR, payments BIGINT, amount DECIMAL(18,2),
 --   oldest_payment_date DATE.
--- Counts the current state: the latest version of every payment that is not deleted.
+-- Counts the current state (fact_payment_current). unpaid_payments_ageing splits the overdue
+-- ones by age.
 WITH params AS (
   SELECT CAST(? AS DATE) AS as_of
 ),
-versions AS (
-  SELECT
-    f.payment_id,
-    f.transaction_id,
-    f.payment_amount,
-    f.currency_id,
-    f.paid,
-    f.payment_date,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.payment_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_payment f
-),
 unpaid AS (
   SELECT
-    v.*,
-    CASE WHEN v.payment_date < p.as_of THEN 'overdue' ELSE 'due' END AS status
-  FROM versions v
-  CROSS JOIN params p
-  WHERE v.version_rank = 1 AND NOT v.is_deleted AND NOT v.paid
+    p.*,
+    CASE WHEN p.payment_date < params.as_of THEN 'overdue' ELSE 'due' END AS status
+  FROM fact_payment_current p
+  CROSS JOIN params
+  WHERE NOT p.paid
 )
 SELECT
   t.transaction_type,

@@ -4,31 +4,16 @@
 --   currency_code VARCHAR, sales_rank BIGINT (1 = highest sales value in that currency),
 --   counterparty_id INTEGER, counterparty_legal_name VARCHAR, orders BIGINT,
 --   units_sold BIGINT, sales_value DECIMAL(18,2).
--- Counts the current state: the latest version of every sales order that is not deleted.
-WITH versions AS (
+-- Counts the current state (fact_sales_order_current).
+WITH by_counterparty AS (
   SELECT
-    f.sales_order_id,
-    f.counterparty_id,
-    f.currency_id,
-    f.units_sold,
-    f.unit_price,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.sales_order_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_sales_order f
-),
-by_counterparty AS (
-  SELECT
-    counterparty_id,
-    currency_id,
+    s.counterparty_id,
+    s.currency_id,
     count(*) AS orders,
-    CAST(sum(units_sold) AS BIGINT) AS units_sold,
-    CAST(sum(units_sold * unit_price) AS DECIMAL(18, 2)) AS sales_value
-  FROM versions
-  WHERE version_rank = 1 AND NOT is_deleted
-  GROUP BY counterparty_id, currency_id
+    CAST(sum(s.units_sold) AS BIGINT) AS units_sold,
+    CAST(sum(s.sale_value) AS DECIMAL(18, 2)) AS sales_value
+  FROM fact_sales_order_current s
+  GROUP BY s.counterparty_id, s.currency_id
 ),
 ranked AS (
   SELECT

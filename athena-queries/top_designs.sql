@@ -1,35 +1,38 @@
--- Question: Which ten designs sell the most units?
+-- Question: Which ten designs sell the most, by sales value in each currency?
 -- Parameters: none
--- Answer: ten rows, best seller first (ties broken by design_id):
---   sales_rank BIGINT (1 = most units), design_id INTEGER, design_name VARCHAR,
---   orders BIGINT, units_sold BIGINT.
--- Units, not value: orders are priced in three currencies, and units compare across them.
--- Counts the current state: the latest version of every sales order that is not deleted.
-WITH versions AS (
+-- Answer: up to ten rows per currency, best seller first (ties broken by design_id):
+--   currency_code VARCHAR, sales_rank BIGINT (1 = highest sales value in that currency),
+--   design_id INTEGER, design_name VARCHAR, orders BIGINT, units_sold BIGINT,
+--   sales_value DECIMAL(18,2).
+-- Orders are priced in several currencies and values never add up across them, so designs are
+-- ranked per currency. Design names repeat (many designs share a name): tell them apart by id.
+-- Counts the current state (fact_sales_order_current).
+WITH by_design AS (
   SELECT
-    f.sales_order_id,
-    f.design_id,
-    f.units_sold,
-    f.is_deleted,
-    row_number() OVER (
-      PARTITION BY f.sales_order_id
-      ORDER BY f.observed_at DESC, f.last_updated_date DESC, f.last_updated_time DESC
-    ) AS version_rank
-  FROM fact_sales_order f
+    s.currency_id,
+    s.design_id,
+    count(*) AS orders,
+    CAST(sum(s.units_sold) AS BIGINT) AS units_sold,
+    CAST(sum(s.sale_value) AS DECIMAL(18, 2)) AS sales_value
+  FROM fact_sales_order_current s
+  GROUP BY s.currency_id, s.design_id
 ),
-by_design AS (
-  SELECT design_id, count(*) AS orders, CAST(sum(units_sold) AS BIGINT) AS units_sold
-  FROM versions
-  WHERE version_rank = 1 AND NOT is_deleted
-  GROUP BY design_id
+ranked AS (
+  SELECT
+    b.*,
+    row_number() OVER (PARTITION BY b.currency_id ORDER BY b.sales_value DESC, b.design_id) AS sales_rank
+  FROM by_design b
 )
 SELECT
-  row_number() OVER (ORDER BY b.units_sold DESC, b.design_id) AS sales_rank,
-  b.design_id,
+  c.currency_code,
+  r.sales_rank,
+  r.design_id,
   d.design_name,
-  b.orders,
-  b.units_sold
-FROM by_design b
-JOIN dim_design d ON d.design_id = b.design_id
-ORDER BY sales_rank
-LIMIT 10
+  r.orders,
+  r.units_sold,
+  r.sales_value
+FROM ranked r
+JOIN dim_currency c ON c.currency_id = r.currency_id
+JOIN dim_design d ON d.design_id = r.design_id
+WHERE r.sales_rank <= 10
+ORDER BY c.currency_code, r.sales_rank

@@ -1,4 +1,5 @@
 import type { Catalog } from '../../lambdas/kernel/catalog/catalog';
+import { createCurrentViewSql, currentView } from '../../lambdas/kernel/catalog/current-views';
 import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
 import { type DuckSession, openDuck, type QueryResult, sqlString } from '../../lambdas/kernel/duckdb/duckdb';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
@@ -25,7 +26,8 @@ export interface LocalAthena {
  * each dimension reads the snapshot its catalog pointer names, each fact reads every `dt=`
  * partition (Hive partitioning, `dt` typed DATE so filters prune files). A table with no
  * files yet is an empty view with the right columns. `<fact>_current` holds the latest
- * version of every source row that is not deleted.
+ * version of every source row that is not deleted, exactly as Athena and the warehouse
+ * define it (`lambdas/kernel/catalog/current-views.ts`).
  *
  * @example
  * const athena = await openLocalAthena(lake);
@@ -54,7 +56,7 @@ export async function openLocalAthena(
     }
     for (const fact of factTables) {
       await duck.exec(await factViewSql(fact, lake, duck));
-      await duck.exec(currentViewSql(fact));
+      await duck.exec(createCurrentViewSql(currentView(fact)));
       views.push(fact.name);
     }
     views.push(...factTables.map((f) => `${f.name}_current`));
@@ -106,12 +108,4 @@ async function factViewSql(fact: WarehouseTableDef, lake: LakeStore, duck: DuckS
     `CREATE OR REPLACE VIEW ${ident(fact.name)} AS SELECT ${typedColumns(fact)}, dt ` +
     `FROM read_parquet(${sqlString(pattern)}, hive_partitioning = true, hive_types = {'dt': 'DATE'})`
   );
-}
-
-/** The current state of a fact: each source row's latest version, unless it was deleted. */
-function currentViewSql(fact: WarehouseTableDef): string {
-  return `CREATE OR REPLACE VIEW ${ident(`${fact.name}_current`)} AS
-SELECT * EXCLUDE (is_deleted) FROM ${ident(fact.name)}
-QUALIFY row_number() OVER (PARTITION BY ${ident(fact.naturalKey)} ORDER BY observed_at DESC, last_updated_date DESC, last_updated_time DESC) = 1
-   AND NOT is_deleted`;
 }

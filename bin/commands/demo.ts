@@ -153,14 +153,15 @@ async function showResults(env: Environment, say: (text: string) => void): Promi
   }
 
   say(
-    '\n▶ 7. an Athena-style question answered from the lake (DuckDB over the Parquet files): sales by country',
+    '\n▶ 7. an Athena-style question answered from the lake (DuckDB over the Parquet files): sales by country, per currency',
   );
   const athena = await openLocalAthena(env.lake);
   try {
     const result = await athena.runQuery(`
-      SELECT l.country, count(*) AS orders, sum(s.units_sold * s.unit_price) AS sales_value
+      SELECT l.country, c.currency_code, count(*) AS orders, sum(s.sale_value) AS sales_value
         FROM fact_sales_order_current s JOIN dim_location l ON l.location_id = s.agreed_delivery_location_id
-       GROUP BY l.country ORDER BY sales_value DESC LIMIT 5`);
+        JOIN dim_currency c ON c.currency_id = s.currency_id
+       GROUP BY l.country, c.currency_code ORDER BY sales_value DESC LIMIT 5`);
     say(formatResult(result, 'table'));
   } finally {
     athena.close();

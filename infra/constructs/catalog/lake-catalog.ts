@@ -5,7 +5,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   curatedTableDefinitions,
+  currentViewDefinitions,
   type GlueTableDefinition,
+  type GlueViewDefinition,
+  prestoViewOriginalText,
   rawTableDefinitions,
 } from '../../../lambdas/kernel/catalog/definitions';
 import type { LakeCatalogProps } from './lake-catalog-props';
@@ -27,6 +30,8 @@ export class LakeCatalog extends Construct {
   public readonly rawTables: ReadonlyMap<string, glue.S3Table>;
   /** Curated tables by star-schema name (e.g. `fact_sales_order`). */
   public readonly curatedTables: ReadonlyMap<string, glue.S3Table>;
+  /** Athena views by name (`fact_sales_order_current`…): the current state of each fact. */
+  public readonly currentViews: ReadonlyMap<string, glue.CfnTable>;
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
@@ -43,6 +48,34 @@ export class LakeCatalog extends Construct {
       rawTableDefinitions().map((d) => [d.name.replace(/^raw_/, ''), this.table(d, props.rawBucket)]),
     );
     this.curatedTables = new Map(curatedTableDefinitions().map((d) => table(d, props.curatedBucket)));
+    this.currentViews = new Map(
+      currentViewDefinitions().map((v) => [v.name, this.view(v, props.databaseName)]),
+    );
+  }
+
+  /** A Glue table Athena reads as a view, encoded as Athena's own `CREATE VIEW` writes it. */
+  private view(definition: GlueViewDefinition, databaseName: string): glue.CfnTable {
+    const view = new glue.CfnTable(this, definition.name, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.database.databaseName,
+      tableInput: {
+        name: definition.name,
+        description: definition.description,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: prestoViewOriginalText(definition, databaseName),
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: {
+          columns: definition.columns.map((c) => ({
+            name: c.name,
+            type: c.type,
+            ...(c.comment ? { comment: c.comment } : {}),
+          })),
+        },
+      },
+    });
+    view.node.addDependency(this.database);
+    return view;
   }
 
   /**

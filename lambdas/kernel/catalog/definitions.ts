@@ -16,6 +16,7 @@ import {
   type WarehouseTableDef,
   warehouseTables,
 } from '../schema';
+import { type CurrentViewDef, currentViewQuery, currentViews, MEASURE_TYPE } from './current-views';
 
 /** One column of a Glue table: its Hive DDL type and the analyst-facing comment. */
 export interface GlueColumnDefinition {
@@ -124,3 +125,54 @@ export const rawTableDefinitions = (): GlueTableDefinition[] => sourceTables.map
 /** Every curated table: dimensions then facts. */
 export const curatedTableDefinitions = (): GlueTableDefinition[] =>
   warehouseTables.map(curatedTableDefinition);
+
+/** One column of a Glue view: its Hive type (the catalog's) and its Trino type (the view's). */
+export interface GlueViewColumnDefinition extends GlueColumnDefinition {
+  /** Trino spelling of the type, e.g. `integer`, `varchar`, `decimal(18,2)`. */
+  readonly prestoType: string;
+}
+
+/** A view in the Glue catalog that Athena runs: a current-state view of a fact. */
+export interface GlueViewDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly columns: readonly GlueViewColumnDefinition[];
+  /** The view's query (the SELECT alone), resolved against the view's own database. */
+  readonly sql: string;
+}
+
+/** Hive type names Trino spells differently; the others are the same (`date`, `decimal(p,s)`…). */
+const PRESTO_TYPES: Readonly<Record<string, string>> = { int: 'integer', string: 'varchar' };
+
+/** The Glue view of one current-state view (`lambdas/kernel/catalog/current-views.ts`). */
+export function currentViewDefinition(view: CurrentViewDef): GlueViewDefinition {
+  return {
+    name: view.name,
+    description: view.comment,
+    columns: view.columns.map((c) => {
+      const type = c.kind === 'fact' ? glueCuratedType(c.column.type) : MEASURE_TYPE.glue;
+      const comment = c.kind === 'fact' ? c.column.comment : c.measure.comment;
+      return { name: c.name, type, prestoType: PRESTO_TYPES[type] ?? type, ...(comment ? { comment } : {}) };
+    }),
+    sql: currentViewQuery(view),
+  };
+}
+
+/** Every fact's current-state view, for the Glue catalog. */
+export const currentViewDefinitions = (): GlueViewDefinition[] => currentViews().map(currentViewDefinition);
+
+/**
+ * `ViewOriginalText` of a Glue table that Athena reads as a view: the encoding Athena itself
+ * writes for `CREATE VIEW` — `/* Presto View: <base64 of JSON> *\/`, the JSON holding the
+ * SQL, the catalog and database it resolves names in, and the output columns with their
+ * Trino types (Athena reports the view as stale when the query's columns no longer match).
+ */
+export function prestoViewOriginalText(view: GlueViewDefinition, databaseName: string): string {
+  const json = JSON.stringify({
+    originalSql: view.sql,
+    catalog: 'awsdatacatalog',
+    schema: databaseName,
+    columns: view.columns.map((c) => ({ name: c.name, type: c.prestoType })),
+  });
+  return `/* Presto View: ${Buffer.from(json, 'utf8').toString('base64')} */`;
+}

@@ -21,6 +21,7 @@ const AS_OF = '2024-11-15';
 /** Parameter values for each query that takes some. */
 const PARAMS: Readonly<Record<string, readonly string[]>> = {
   payments_due_and_overdue: [AS_OF],
+  unpaid_payments_ageing: [AS_OF],
   last_month_sales_by_country: [AS_OF],
   sales_order_history: ['2'],
 };
@@ -89,15 +90,21 @@ describe('named queries on the real totesys data (local Athena over the curated 
     expect(rows.every((r) => /^\d{4}-\d{2}-01$/.test(r.month as string))).toBe(true);
   });
 
-  it('top_designs: ten designs, ranked by units as the source ranks them', async () => {
+  it('top_designs: ten designs per currency, ranked by sales value as the source ranks them', async () => {
     const rows = await ask('top_designs');
     const { rows: expected } = await pipeline.source.query(
-      `SELECT s.design_id, d.design_name, sum(s.units_sold)::bigint AS units
-         FROM sales_order s JOIN design d USING (design_id)
-        GROUP BY s.design_id, d.design_name ORDER BY units DESC, s.design_id LIMIT 10`,
+      `SELECT s.design_id, d.design_name, sum(s.units_sold * s.unit_price) AS value
+         FROM sales_order s JOIN design d USING (design_id) JOIN currency c USING (currency_id)
+        WHERE c.currency_code = 'GBP'
+        GROUP BY s.design_id, d.design_name ORDER BY value DESC, s.design_id LIMIT 10`,
     );
-    expect(rows.map((r) => [r.sales_rank, r.design_id, r.design_name, r.units_sold])).toEqual(
-      expected.map((e, i) => [String(i + 1), String(e.design_id), e.design_name, normalise(e.units)]),
+    expect(rows).toHaveLength(30);
+    expect(
+      rows
+        .filter((r) => r.currency_code === 'GBP')
+        .map((r) => [r.sales_rank, r.design_id, r.design_name, r.sales_value]),
+    ).toEqual(
+      expected.map((e, i) => [String(i + 1), String(e.design_id), e.design_name, normalise(e.value)]),
     );
   });
 
@@ -177,6 +184,24 @@ describe('named queries on the real totesys data (local Athena over the curated 
     ).toBe(true);
     const earlier = await ask('payments_due_and_overdue', ['2000-01-01']);
     expect(earlier.every((r) => r.status === 'due')).toBe(true);
+  });
+
+  it('unpaid_payments_ageing: the unpaid amount split into ageing buckets, overdue ones as the source ages them', async () => {
+    const rows = await ask('unpaid_payments_ageing');
+    const source = await sourceOne(
+      `SELECT sum(payment_amount) AS unpaid,
+              sum(payment_amount) FILTER (WHERE $1::date - payment_date::date > 90) AS old
+         FROM payment WHERE NOT paid`,
+      [AS_OF],
+    );
+    expect(cents(rows, 'amount')).toBe(Math.round(Number(source.unpaid) * 100));
+    expect(
+      cents(
+        rows.filter((r) => r.ageing_bucket === 'over 90 days overdue'),
+        'amount',
+      ),
+    ).toBe(Math.round(Number(source.old ?? 0) * 100));
+    expect(new Set(rows.map((r) => `${r.bucket_order} ${r.ageing_bucket}`)).size).toBeLessThanOrEqual(5);
   });
 
   it('days_order_to_payment: the average days from a sale to its paid payment, as the source computes it', async () => {

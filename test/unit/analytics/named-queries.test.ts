@@ -15,6 +15,7 @@ import {
   readNamedQueries,
   UnknownNamedQueryError,
 } from '../../../app/analytics/named-queries';
+import { currentViews } from '../../../lambdas/kernel/catalog/current-views';
 import { warehouseTables } from '../../../lambdas/kernel/schema';
 
 /** node-sql-parser 5.x has a Trino grammar (its 'athena' one is Hive-era and rejects window functions). */
@@ -100,8 +101,8 @@ describe('the named queries in athena-queries/', () => {
     expect(found).toEqual([]);
   });
 
-  it('reads only star-schema tables (and its own CTEs)', () => {
-    const known = new Set(warehouseTables.map((t) => t.name));
+  it('reads only star-schema tables, their current views (and its own CTEs)', () => {
+    const known = new Set([...warehouseTables.map((t) => t.name), ...currentViews().map((v) => v.name)]);
     const strangers = queries.flatMap((q) => {
       const ctes = new Set([...q.sql.matchAll(/\b([a-z_]+) AS \(/g)].map((m) => m[1]));
       return new Parser()
@@ -113,8 +114,16 @@ describe('the named queries in athena-queries/', () => {
     expect(strangers).toEqual([]);
   });
 
-  it('derives the current state of facts from their history, never from local-only views', () => {
-    for (const q of queries) expect(sqlOnly(q.sql)).not.toMatch(/_current\b/);
+  it('reads the current state from the <fact>_current views, never by picking versions itself', () => {
+    const ranking = queries.filter((q) => /observed_at\s+DESC/i.test(sqlOnly(q.sql))).map((q) => q.name);
+    expect(ranking).toEqual([]);
+    const current = queries.filter((q) => /\bfact_[a-z_]+_current\b/.test(sqlOnly(q.sql))).map((q) => q.name);
+    expect(current.length).toBeGreaterThanOrEqual(queries.length - 1);
+  });
+
+  it('shows design_id wherever an answer names a design', () => {
+    for (const q of queries.filter((q) => /design_name/.test(q.answer)))
+      expect(q.answer).toMatch(/design_id/);
   });
 
   it('lists the deployable definitions with the question and the parameters as description', () => {
