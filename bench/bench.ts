@@ -5,14 +5,16 @@ import { createServer } from 'node:net';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
+import { DEFAULT_QUERIES_DIR } from '../app/analytics/named-queries';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../app/local/embedded-postgres';
-import { createSourceSchema } from '../app/totesys/seed';
+import { createSourceSchema, seedFromSnapshot } from '../app/totesys/seed';
 import { simulateChanges } from '../app/totesys/simulate';
 import { seedSynthetic } from '../app/totesys/synthetic';
 import { connectPg } from '../lambdas/kernel/db/connect';
 import { committedIngestSeq, committedTransformSeq } from '../lambdas/kernel/lake/documents/manifests';
 import { openLake } from '../lambdas/kernel/lake/open-lake';
 import { ident, sourceTables } from '../lambdas/kernel/schema';
+import { type MonthlyCost, monthlyCost, namedQueryBytes, type StageSeconds, type Usage } from './cost';
 import { BenchError } from './errors';
 import type { Job, JobOutcome } from './jobs';
 import type { LakeOps } from './lake-ops';
@@ -25,6 +27,11 @@ export interface BenchOptions {
   readonly scale: number;
   /** Further scales of the curve (initial + incremental run each, no references). */
   readonly curve: readonly number[];
+  /**
+   * A snapshot folder (as `totes seed --from` reads) to seed instead of the synthetic source;
+   * `scale` is then only the label of the run, and there is no curve.
+   */
+  readonly from?: string;
   /** Changes simulated before the incremental run. */
   readonly changes: number;
   /** PRNG seed of the synthetic source and the changes. */
@@ -38,6 +45,8 @@ export interface BenchOptions {
   readonly nice: number;
   /** Progress lines, for people. */
   readonly progress: (line: string) => void;
+  /** Schedule, Lambda sizes and query habits for the cost model. */
+  readonly usage: Usage;
 }
 
 /** One measured step: a pipeline stage or a reference, run in its own process. */
@@ -79,6 +88,8 @@ export interface CuratedCount {
   /** Objects per fact table. */
   readonly factObjects: Readonly<Record<string, number>>;
   readonly medianFactFileKiB: number;
+  /** Bytes per curated table (what a query reading the whole table scans at most). */
+  readonly tableBytes: Readonly<Record<string, number>>;
 }
 
 /** One scale of the curve: what an initial and an incremental run cost there. */
@@ -98,6 +109,8 @@ export interface CurvePoint {
     readonly changes: number;
     readonly seconds: number;
     readonly peakRssMiB: number;
+    /** In-process seconds of each stage. */
+    readonly stageSeconds: StageSeconds;
     /** The incremental ingest alone: the change capture. */
     readonly captureSeconds: number;
     /** CPU seconds PostgreSQL spent serving the capture. */
@@ -171,6 +184,8 @@ export interface BenchResults {
   };
   /** Initial and incremental runs at each scale of the curve, smallest first. */
   readonly curve: readonly CurvePoint[];
+  /** What each curve point's schedule and queries would cost a month on AWS (bench/cost.ts). */
+  readonly costs: readonly MonthlyCost[];
   readonly targets: readonly TargetCheck[];
   readonly totalSeconds: number;
 }
@@ -226,6 +241,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       machine: { ...machineInfo(), ...main.versions },
       ...main,
       curve: points,
+      costs: await Promise.all(
+        points.map(async (p) =>
+          monthlyCost(
+            p,
+            p.incremental.stageSeconds,
+            await namedQueryBytes(DEFAULT_QUERIES_DIR, p.incremental.curated.tableBytes),
+            options.usage,
+          ),
+        ),
+      ),
       targets: [
         ...targetChecks(main.ratios, [...stages, ...incStages], main.incremental.seconds),
         ...curveChecks(points, options.scale),
@@ -241,7 +266,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
 type MainRun = Omit<
   BenchResults,
-  'version' | 'startedAt' | 'scale' | 'seed' | 'nice' | 'machine' | 'curve' | 'targets' | 'totalSeconds'
+  | 'version'
+  | 'startedAt'
+  | 'scale'
+  | 'seed'
+  | 'nice'
+  | 'machine'
+  | 'curve'
+  | 'costs'
+  | 'targets'
+  | 'totalSeconds'
 > & {
   readonly versions: { postgres: string; duckdb: string };
 };
@@ -333,6 +367,12 @@ async function runPoint(
         changes: options.changes,
         seconds: incrementalSeconds,
         peakRssMiB: Math.max(...incSteps.map((s) => s.peakRssMiB)),
+        stageSeconds: {
+          ingest: inc.ingest.seconds,
+          transform: inc.transform.seconds,
+          load: inc.load.seconds,
+          compact: inc.compact.seconds,
+        },
         captureSeconds: inc.ingest.seconds,
         captureServerCpuSeconds,
         captureScannedRows,
@@ -413,13 +453,17 @@ async function curatedObjects(lakeDir: string): Promise<CuratedCount> {
     .map((f) => f.size)
     .sort((a, b) => a - b);
   const perFact: Record<string, number> = {};
+  const tableBytes: Record<string, number> = {};
   for (const f of files) {
     const table = f.key.split('/')[0] ?? '';
+    if (table.startsWith('_')) continue; // change sets for the load, never queried
+    tableBytes[table] = (tableBytes[table] ?? 0) + f.size;
     if (table.startsWith('fact_')) perFact[table] = (perFact[table] ?? 0) + 1;
   }
   return {
     objects: files.length,
     factObjects: perFact,
+    tableBytes,
     medianFactFileKiB: facts.length ? (facts[Math.floor(facts.length / 2)] ?? 0) / 1024 : 0,
   };
 }
@@ -465,13 +509,17 @@ function curveChecks(points: readonly CurvePoint[], mainScale: number): TargetCh
 /** Creates and seeds the source, then VACUUM ANALYZE: an established database, hint bits set. */
 async function seedSource(source: Client, options: BenchOptions): Promise<BenchResults['setup']> {
   await createSourceSchema(source, { reset: true });
-  const seeded = await seedSynthetic(source, { scale: options.scale, seed: options.seed });
+  const seedStarted = performance.now();
+  const tables = options.from
+    ? (await seedFromSnapshot(source, options.from)).tables
+    : (await seedSynthetic(source, { scale: options.scale, seed: options.seed })).tables;
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
   const vacuumStarted = performance.now();
   for (const table of sourceTables) await source.query(`VACUUM ANALYZE ${ident(table.name)}`);
   return {
-    seedSeconds: seeded.seconds,
+    seedSeconds,
     vacuumSeconds: (performance.now() - vacuumStarted) / 1000,
-    sourceRows: Object.fromEntries(seeded.tables.map((t) => [t.table, t.rows])),
+    sourceRows: Object.fromEntries(tables.map((t) => [t.table, t.rows])),
   };
 }
 

@@ -40,6 +40,7 @@ export function renderMarkdown(results: BenchResults): string {
     ...[incremental.ingest, incremental.transform, incremental.load, incremental.compact].map(stepRow),
     '',
     ...renderCurve(results),
+    ...renderCosts(results),
     '**Targets**',
     '',
     '| target | measured | met |',
@@ -92,6 +93,24 @@ function renderCurve(results: BenchResults): string[] {
       (p) =>
         `| ${int(p.scale)} | ${int(p.sourceRows)} | ${secs(p.initial.seconds)} | ${int(p.initial.rowsPerSecond)} | ${int(Math.max(p.initial.peakRssMiB, p.incremental.peakRssMiB))} | ${ops(p.initial.lakeOps)} | ${int(p.initial.curated.objects)} | ${int(p.initial.curated.medianFactFileKiB)} | ${secs(p.incremental.seconds)} | ${secs(p.incremental.captureSeconds)} | ${int(p.incremental.captureScannedRows)} | ${p.incremental.captureServerCpuSeconds.toFixed(1)} | ${ops(p.incremental.lakeOps)} | ${int(p.incremental.curated.objects)} |`,
     ),
+    '',
+  ];
+}
+
+/** The monthly cost model of each curve point (bench/cost.ts says what is measured and what assumed). */
+function renderCosts(results: BenchResults): string[] {
+  if (results.costs.length === 0) return [];
+  const items = results.costs[0]?.lines.map((l) => l.item) ?? [];
+  return [
+    '**Monthly cost on AWS** (eu-west-2 list prices; measured seconds and requests of the incremental run × the schedule; Athena: the curated bytes each named query reads at most)',
+    '',
+    `| item | ${results.costs.map((c) => `${int(c.scale)} orders`).join(' | ')} |`,
+    `|---|${results.costs.map(() => '--:').join('|')}|`,
+    ...items.map(
+      (item, i) =>
+        `| ${item} | ${results.costs.map((c) => `${c.lines[i]?.quantity ?? ''}: $${(c.lines[i]?.usdPerMonth ?? 0).toFixed(2)}`).join(' | ')} |`,
+    ),
+    `| **total** | ${results.costs.map((c) => `**$${c.totalUsd.toFixed(2)}**`).join(' | ')} |`,
     '',
   ];
 }

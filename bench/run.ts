@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULTS } from '../infra/config';
 import { runBench } from './bench';
 import { renderMarkdown, renderStatements } from './report';
 
@@ -37,6 +38,10 @@ const program = new Command()
     '--curve <scales>',
     'further scales of the cost curve, comma-separated, or "none" (default: a tenth and five times --scale)',
   )
+  .option(
+    '--from <dir>',
+    'seed from a snapshot folder (as totes seed --from) instead of the synthetic source',
+  )
   .option('--changes <n>', 'changes simulated before the incremental run', wholeNumber, 100)
   .option('--seed <n>', 'PRNG seed of the source and the changes', wholeNumber, 1)
   .option('--out <file>', 'where to write the results JSON', join(__dirname, 'results.json'))
@@ -47,6 +52,7 @@ const program = new Command()
     async (options: {
       scale: number;
       curve?: string;
+      from?: string;
       changes: number;
       seed: number;
       out: string;
@@ -56,12 +62,24 @@ const program = new Command()
     }) => {
       const results = await runBench({
         scale: options.scale,
-        curve: curveScales(options.curve, options.scale),
+        curve: options.from ? [] : curveScales(options.curve, options.scale),
+        ...(options.from ? { from: options.from } : {}),
         changes: options.changes,
         seed: options.seed,
         keep: options.keep ?? false,
         nice: options.nice,
         progress: (line) => process.stderr.write(`bench: ${line}\n`),
+        usage: {
+          scheduleMinutes: DEFAULTS.scheduleMinutes,
+          memoryMiB: {
+            ingest: DEFAULTS.ingest.memoryMiB,
+            transform: DEFAULTS.transform.memoryMiB,
+            load: DEFAULTS.load.memoryMiB,
+            compact: DEFAULTS.transform.memoryMiB,
+          },
+          queriesPerDay: 10,
+          transitionsPerRun: 12,
+        },
       });
       await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
       process.stdout.write(renderMarkdown(results));

@@ -96,6 +96,22 @@ describe('npm run bench', () => {
       expect(p.incremental.captureScannedRows).toBeGreaterThan(0);
     }
     expect(stdout).toContain('**Cost curve**');
+    // The cost model prices the measured incremental run on the 5-minute schedule.
+    expect(results.costs.map((c) => c.scale)).toEqual([1000, 2000, 4000]);
+    for (const [i, cost] of results.costs.entries()) {
+      const p = results.curve[i];
+      if (!p) throw new Error('curve point missing');
+      expect(cost.runsPerMonth).toBe(8640);
+      const s3 = cost.lines.find((l) => l.item === 'S3 PUT/LIST');
+      expect(s3?.quantity).toBe(
+        `${(8640 * (p.incremental.lakeOps.writes + p.incremental.lakeOps.lists)).toLocaleString('en-GB')} requests`,
+      );
+      expect(cost.totalUsd).toBeCloseTo(
+        cost.lines.reduce((n, l) => n + l.usdPerMonth, 0),
+        9,
+      );
+    }
+    expect(stdout).toContain('**Monthly cost on AWS**');
     expect(stdout).toMatch(/\| initial rows\/s at 4,000 within 20% of 2,000 \|/);
     expect(stdout).toMatch(/\| incremental run at 4,000 < 5 s \|/);
   });
