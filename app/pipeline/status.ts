@@ -1,10 +1,12 @@
 import type { Client } from 'pg';
 import { readIngestState } from '../../lambdas/kernel/lake/documents/ingest-state';
+import { isHeld, readLease } from '../../lambdas/kernel/lake/documents/lease';
+import { type RunRecord, readRunHistory } from '../../lambdas/kernel/lake/documents/run-history';
 import { readTransformState } from '../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
-import { LAST_RUN_KEY } from '../../lambdas/kernel/lake/layout';
+import { redact } from '../../lambdas/kernel/redact';
 import { ident, sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
-import type { RunRecord } from './run-pipeline';
+import type { ClientSource } from './run-pipeline';
 
 /** Where one source table stands. */
 export interface SourceTableStatus {
@@ -41,23 +43,46 @@ export interface PipelineStatus {
   readonly freshnessMinutes: { readonly ingest?: number; readonly load?: number };
   readonly sourceTables: readonly SourceTableStatus[];
   readonly warehouseTables?: readonly WarehouseTableStatus[];
-  /** The last pipeline run (`totes run`/`watch`), if any. */
+  /** The last pipeline run (`totes run`/`watch`), failed or not, if any. */
   readonly lastRun?: RunRecord;
+  /** When the last run that succeeded finished. */
+  readonly lastSucceededAt?: string;
+  /** The runs that failed since the last one that succeeded, newest first. */
+  readonly failedRuns: readonly RunRecord[];
+  /** A run holding the pipeline lease right now. */
+  readonly running?: { readonly holder: string; readonly purpose?: string; readonly until: string };
+  /** Why the warehouse side is missing: it could not be reached or read. */
+  readonly warehouseError?: string;
+  /** Whether the pipeline is healthy, and if not, what is wrong and what to do. */
+  readonly health: { readonly healthy: boolean; readonly problems: readonly HealthProblem[] };
+}
+
+/** One reason the pipeline is not healthy. */
+export interface HealthProblem {
+  readonly problem: string;
+  /** When it happened (a failed run's end). */
+  readonly at?: string;
+  readonly hint: string;
 }
 
 /**
  * Reads the pipeline's state from the lake (and the warehouse, when given) without changing
- * anything: what `totes status` prints and what the freshness alarm measures.
+ * anything: what `totes status` prints and what the freshness alarm measures. A warehouse that
+ * cannot be reached or read is reported (`warehouseError`, a health problem) with the lake
+ * side complete; a function for `warehouse` is called to connect (and its client ended).
  */
 export async function pipelineStatus(deps: {
   lake: LakeStore;
-  warehouse?: Client;
+  warehouse?: ClientSource;
   clock?: () => Date;
 }): Promise<PipelineStatus> {
   const now = (deps.clock ?? (() => new Date()))();
   const { state: ingest } = await readIngestState(deps.lake);
   const { state: transform } = await readTransformState(deps.lake);
-  const load = deps.warehouse ? await loadPosition(deps.warehouse) : undefined;
+  const runs = await readRunHistory(deps.lake);
+  const lease = (await readLease(deps.lake))?.value;
+  const side = deps.warehouse === undefined ? undefined : await warehouseSide(deps.warehouse, now);
+  const load = side?.load;
   const minutesSince = (iso: string | undefined) =>
     iso === undefined
       ? undefined
@@ -89,9 +114,98 @@ export async function pipelineStatus(deps: {
       const s = ingest.tables[t.name];
       return { table: t.name, rows: s?.rowCount, highWater: s?.highWater, lastChangeAt: s?.lastChangeAt };
     }),
-    ...(deps.warehouse ? { warehouseTables: await warehouseCounts(deps.warehouse, minutesSince) } : {}),
-    ...opt('lastRun', await readLastRun(deps.lake)),
+    ...(side?.tables ? { warehouseTables: side.tables } : {}),
+    ...history(runs),
+    ...(lease && isHeld(lease, now)
+      ? { running: { holder: lease.holder, ...opt('purpose', lease.purpose), until: lease.expiresAt } }
+      : {}),
+    ...opt('warehouseError', side?.error),
+    health: health(runs, side?.error),
   };
+}
+
+/** The warehouse's position and tables, or why they cannot be read. */
+async function warehouseSide(
+  source: ClientSource,
+  now: Date,
+): Promise<{ load?: { seq: number; loadedAt?: string }; tables?: WarehouseTableStatus[]; error?: string }> {
+  let client: Client | undefined;
+  try {
+    client = typeof source === 'function' ? await source() : source;
+    const load = await loadPosition(client);
+    const minutesSince = (iso: string | undefined) =>
+      iso === undefined ? undefined : Math.max(0, (now.getTime() - Date.parse(iso)) / 60_000);
+    return { ...(load ? { load } : {}), tables: await warehouseCounts(client, minutesSince) };
+  } catch (error) {
+    return { error: redact(error instanceof Error ? error.message : String(error)) };
+  } finally {
+    if (typeof source === 'function') await client?.end().catch(() => undefined);
+  }
+}
+
+function history(
+  runs: readonly RunRecord[],
+): Pick<PipelineStatus, 'lastRun' | 'lastSucceededAt' | 'failedRuns'> {
+  const lastGood = runs.findIndex((r) => r.status === 'succeeded');
+  const failedRuns = (lastGood === -1 ? runs : runs.slice(0, lastGood)).filter((r) => r.status === 'failed');
+  return {
+    ...opt('lastRun', runs[0]),
+    ...opt('lastSucceededAt', runs[lastGood]?.finishedAt),
+    failedRuns,
+  };
+}
+
+/** Healthy: the last run succeeded with every table read, and the warehouse answers. */
+function health(runs: readonly RunRecord[], warehouseError: string | undefined): PipelineStatus['health'] {
+  const problems: HealthProblem[] = [];
+  const last = runs[0];
+  if (last?.status === 'failed') {
+    for (const stage of last.stages.filter((s) => s.status === 'failed')) {
+      problems.push({
+        problem: `the last run failed in the ${stage.stage} stage: ${stage.error ?? 'unknown error'}`,
+        at: last.finishedAt,
+        hint: stage.hint ?? 'run totes run again; totes run -v logs the detail',
+      });
+    }
+    if (!last.stages.some((s) => s.status === 'failed')) {
+      problems.push({
+        problem: `the last run failed${last.failedStage ? ` in the ${last.failedStage} stage` : ''}: ${last.error ?? 'unknown error'}`,
+        at: last.finishedAt,
+        hint: last.hint ?? 'run totes run again; totes run -v logs the detail',
+      });
+    }
+  }
+  if (last?.skippedTables?.length) {
+    problems.push({
+      problem: `the last run could not read ${last.skippedTables.join(', ')}`,
+      at: last.finishedAt,
+      hint: 'see the note of each table in the output of totes run; its changes are captured once it can be read',
+    });
+  }
+  if (warehouseError !== undefined) {
+    problems.push({
+      problem: `the warehouse cannot be reached or read: ${warehouseError}`,
+      hint: 'check WAREHOUSE_URL and that the server is up; the lake side shown is current',
+    });
+  }
+  return { healthy: problems.length === 0, problems };
+}
+
+/** The health lines of `totes status`: `healthy`, or each problem with when and what to do. */
+export function renderHealth(status: PipelineStatus): string {
+  const { health: h } = status;
+  const running = status.running
+    ? `\nrunning:   ${status.running.purpose ?? 'a run'} (${status.running.holder}), lease until ${status.running.until}`
+    : '';
+  if (h.healthy) return `health:    healthy${running}`;
+  const lines = h.problems.map(
+    (p) => `  - ${p.problem}${p.at ? ` (at ${p.at})` : ''}\n    what to do: ${p.hint}`,
+  );
+  const earlier =
+    status.failedRuns.length > 1
+      ? `\n  ${status.failedRuns.length} runs failed since ${status.lastSucceededAt ? `the last good one at ${status.lastSucceededAt}` : 'the history began'}`
+      : '';
+  return `health:    NOT HEALTHY${running}\n${lines.join('\n')}${earlier}`;
 }
 
 const opt = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -105,11 +219,6 @@ async function loadPosition(warehouse: Client): Promise<{ seq: number; loadedAt?
   );
   const row = rows[0];
   return { seq: row?.seq ?? 0, ...(row?.loaded_at ? { loadedAt: row.loaded_at.toISOString() } : {}) };
-}
-
-async function readLastRun(lake: LakeStore): Promise<RunRecord | undefined> {
-  const object = await lake.get(LAST_RUN_KEY);
-  return object ? (JSON.parse(object.body.toString('utf8')) as RunRecord) : undefined;
 }
 
 /** Per table, when a batch last wrote rows to it (from the ledger's row counts). */

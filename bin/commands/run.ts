@@ -11,8 +11,9 @@ import { stageProgress } from '../progress';
 
 /** Runs the pipeline once in an open environment (shared by `run`, `watch` and `demo`). */
 export async function runOnce(env: Environment, options: { waitMs?: number } = {}): Promise<PipelineResult> {
-  const source = await connectPg(env.sourceUrl, 'source');
-  const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
+  // Connected when their stage starts, so a database that is down fails only that stage.
+  const source = () => connectPg(env.sourceUrl, 'source');
+  const warehouse = () => connectPg(env.warehouseUrl, 'warehouse');
   const workDir = await mkdtemp(join(tmpdir(), 'totes-run-'));
   try {
     return await runPipeline({
@@ -30,7 +31,6 @@ export async function runOnce(env: Environment, options: { waitMs?: number } = {
     });
   } finally {
     await rm(workDir, { recursive: true, force: true });
-    await Promise.all([source.end(), warehouse.end()]);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type PipelineStatus, pipelineStatus } from '../../app/pipeline/status';
+import { type PipelineStatus, pipelineStatus, renderHealth } from '../../app/pipeline/status';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
@@ -12,12 +12,14 @@ export function register(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (options: { json?: boolean }) => {
       const env = await openEnvironment(program.opts());
-      const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
       try {
+        // A warehouse that is down is reported with the lake side, not a failure of status.
+        const warehouse = () => connectPg(env.warehouseUrl, 'warehouse');
         const status = await pipelineStatus({ lake: env.lake, warehouse });
         emit(options.json, status, () => renderStatus(status));
+        // Exit 1 when the pipeline is not healthy (see README, exit codes).
+        if (!status.health.healthy) process.exitCode = 1;
       } finally {
-        await warehouse.end();
         await env.close();
       }
     });
@@ -38,9 +40,12 @@ export function renderStatus(s: PipelineStatus): string {
             (run.quarantinedRows ? `, ${run.quarantinedRows} rows quarantined` : '') +
             (run.skippedTables?.length ? `, skipped: ${run.skippedTables.join(', ')}` : ''))
       : 'last run:  none recorded (totes run / totes watch record one)',
+    renderHealth(s),
     `ingest:    run #${s.ingest.seq}${s.ingest.lastRunId ? ` (last read ${minutes(s.freshnessMinutes.ingest)}, ${s.ingest.lastRunId})` : ' (never run)'}`,
     `transform: batch #${s.transform.seq}, up to ingest run #${s.transform.ingestSeq}${s.backlog.transform ? ` — ${s.backlog.transform} run(s) waiting` : ''}`,
-    `load:      batch #${s.load?.seq ?? 0} (last load ${minutes(s.freshnessMinutes.load)})${s.backlog.load ? ` — ${s.backlog.load} batch(es) waiting` : ''}`,
+    s.warehouseError
+      ? 'load:      unknown (the warehouse cannot be reached)'
+      : `load:      batch #${s.load?.seq ?? 0} (last load ${minutes(s.freshnessMinutes.load)})${s.backlog.load ? ` — ${s.backlog.load} batch(es) waiting` : ''}`,
     '',
     renderTable(s.sourceTables, [
       { header: 'source table', value: (t) => t.table },

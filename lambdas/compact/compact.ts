@@ -15,16 +15,20 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDuck, sqlString } from '../kernel/duckdb/duckdb';
+import {
+  type Compaction,
+  type CompactionState,
+  commitCompactionState,
+  readCompactionIntent,
+  readCompactionManifest,
+  readCompactionState,
+  writeCompactionIntent,
+  writeCompactionManifest,
+} from '../kernel/lake/documents/compaction';
 import { readTransformManifest } from '../kernel/lake/documents/manifests';
 import { readTransformIntent, readTransformState } from '../kernel/lake/documents/transform-state';
 import type { LakeStore, ObjectVersion } from '../kernel/lake/lake-store';
-import {
-  COMPACTION_INTENT_KEY,
-  COMPACTION_STATE_KEY,
-  compactedFactKey,
-  compactionManifestKey,
-  newRunId,
-} from '../kernel/lake/layout';
+import { compactedFactKey, curatedTablePrefix, newRunId } from '../kernel/lake/layout';
 import type { Log } from '../kernel/logger';
 import { factTables, ident } from '../kernel/schema';
 import { CompactionError } from './errors';
@@ -44,29 +48,14 @@ export interface CompactDeps {
   readonly memoryLimit?: string;
 }
 
-/** One partition compacted: the new file and the files it replaces. */
-export interface Compaction {
-  readonly table: string;
-  readonly dt: string;
-  readonly key: string;
-  readonly rows: number;
-  readonly replaced: readonly string[];
-}
-
-/** `state/fact-compactions/<seq>.json`: what committed compaction `seq` did. */
-export interface CompactionManifest {
-  readonly seq: number;
-  readonly id: string;
-  readonly compactions: readonly Compaction[];
-}
-
-/** `state/compaction.json`: the last committed compaction. */
-export interface CompactionState {
-  readonly seq: number;
-  readonly id?: string;
-  /** True once the files compaction `seq` replaced are deleted. */
-  readonly replacedDeleted?: boolean;
-}
+// The compaction documents moved to the kernel; re-exported for the callers that import them here.
+export {
+  type Compaction,
+  type CompactionManifest,
+  type CompactionState,
+  readCompactionManifest,
+  readCompactionState,
+} from '../kernel/lake/documents/compaction';
 
 /** What one call did (`seq` 0 and no compactions when nothing was over the threshold). */
 export interface CompactionResult {
@@ -92,7 +81,7 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
 
   const seq = state.seq + 1;
   const id = newRunId((deps.clock ?? (() => new Date()))());
-  await deps.lake.put(COMPACTION_INTENT_KEY, JSON.stringify({ seq, id }));
+  await writeCompactionIntent(deps.lake, { seq, id });
   await mkdir(deps.workDir, { recursive: true });
   const work = await mkdtemp(join(deps.workDir, 'compact-'));
   const duck = await openDuck({
@@ -116,8 +105,7 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
       compactions.push({ ...plan, key, rows });
       await rm(file, { force: true });
     }
-    const manifest: CompactionManifest = { seq, id, compactions };
-    await deps.lake.put(compactionManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeCompactionManifest(deps.lake, { seq, id, compactions });
     const committed = await commitCompactionState(deps.lake, { seq, id }, version);
     await deleteReplaced(deps.lake, compactions);
     await commitCompactionState(deps.lake, { seq, id, replacedDeleted: true }, committed);
@@ -140,39 +128,6 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
   }
 }
 
-/** The committed compaction state and its version (for the compare-and-swap commit). */
-export async function readCompactionState(
-  lake: LakeStore,
-): Promise<{ state: CompactionState; version: ObjectVersion | undefined }> {
-  const object = await lake.get(COMPACTION_STATE_KEY);
-  if (!object) return { state: { seq: 0 }, version: undefined };
-  return { state: JSON.parse(object.body.toString('utf8')) as CompactionState, version: object.version };
-}
-
-/** Reads the record of committed compaction `seq`. */
-export async function readCompactionManifest(lake: LakeStore, seq: number): Promise<CompactionManifest> {
-  const object = await lake.get(compactionManifestKey(seq));
-  const manifest = object && (JSON.parse(object.body.toString('utf8')) as CompactionManifest);
-  if (!manifest || manifest.seq !== seq) {
-    throw new CompactionError(`compaction record ${seq} is missing from ${lake.url}`, {
-      context: { key: compactionManifestKey(seq) },
-    });
-  }
-  return manifest;
-}
-
-async function commitCompactionState(
-  lake: LakeStore,
-  next: CompactionState,
-  readVersion: ObjectVersion | undefined,
-): Promise<ObjectVersion> {
-  return lake.putIf(
-    COMPACTION_STATE_KEY,
-    `${JSON.stringify(next)}\n`,
-    readVersion === undefined ? { ifNoneMatch: '*' } : { ifMatch: readVersion },
-  );
-}
-
 /**
  * Completes what a crash may have left: the new files of an uncommitted compaction are
  * removed, the replaced files of the last committed one are deleted (again: deletes are
@@ -183,12 +138,11 @@ async function finishPrevious(
   state: CompactionState,
   version: ObjectVersion | undefined,
 ): Promise<ObjectVersion | undefined> {
-  const intent = await deps.lake.get(COMPACTION_INTENT_KEY);
-  const started = intent && (JSON.parse(intent.body.toString('utf8')) as CompactionState);
-  if (started?.id && started.seq > state.seq) {
+  const started = await readCompactionIntent(deps.lake);
+  if (started && started.seq > state.seq) {
     for (const fact of factTables) {
       const keys: string[] = [];
-      for await (const key of deps.lake.list(`curated/${fact.name}/`))
+      for await (const key of deps.lake.list(curatedTablePrefix(fact.name)))
         if (key.includes(started.id)) keys.push(key);
       for (const key of keys) await deps.lake.delete(key);
       if (keys.length > 0)
@@ -221,7 +175,7 @@ async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key
   const plans: Omit<Compaction, 'key' | 'rows'>[] = [];
   for (const fact of factTables) {
     const partitions = new Map<string, string[]>();
-    for await (const key of deps.lake.list(`curated/${fact.name}/`)) {
+    for await (const key of deps.lake.list(curatedTablePrefix(fact.name))) {
       const dt = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
       if (!dt || notLoaded.has(key) || (uncommitted && key.includes(uncommitted))) continue;
       partitions.set(dt, [...(partitions.get(dt) ?? []), key]);

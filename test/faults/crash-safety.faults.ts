@@ -131,7 +131,7 @@ const POINTS: readonly CrashPoint[] = [
     'lake-write',
     inLake(first(/^put state\/transform-batches\//)),
   ),
-  initial('transform: between two catalog switches', 'lake-write', inLake(middle(/^put catalog\//))),
+  initial('transform: between two catalog switches', 'lake-write', inLake(middle(/^putIf catalog\//))),
   initial(
     'transform: catalog switched, state not committed',
     'lake-write',

@@ -1,7 +1,10 @@
 /**
  * Where everything lives in the lake. One module, so the stages, the catalog and the tests
- * agree on the layout (DESIGN §2).
+ * agree on the layout; the documents among these keys have their contracts in `documents/`.
  */
+
+/** `raw/<table>/`: every raw object of one source table. */
+export const rawTablePrefix = (table: string): string => `raw/${table}/`;
 
 /** `raw/<table>/ingest_date=YYYY-MM-DD/<run_id>.jsonl.gz`: one immutable object per table per run. */
 export const rawKey = (table: string, ingestDate: string, runId: string): string =>
@@ -10,6 +13,9 @@ export const rawKey = (table: string, ingestDate: string, runId: string): string
 /** `curated/<fact>/dt=YYYY-MM-DD/<batch>-<n>.parquet`. */
 export const factKey = (table: string, dt: string, batchId: string, n: number): string =>
   `curated/${table}/dt=${dt}/${batchId}-${n}.parquet`;
+
+/** `curated/<table>/`: every file of one star-schema table (a fact's `dt=` partitions, a dimension's snapshots). */
+export const curatedTablePrefix = (table: string): string => `curated/${table}/`;
 
 /** Folder of one complete dimension snapshot: `curated/<dim>/snapshot=<batch>/`. */
 export const dimensionSnapshotPrefix = (table: string, batchId: string): string =>
@@ -33,14 +39,41 @@ export const compactedFactKey = (table: string, dt: string, batchId: string): st
 export const quarantineKey = (table: string, batchId: string): string =>
   `quarantine/${table}/${batchId}.jsonl`;
 
+/** `catalog/<dim>.json`: the local catalog's pointer to dimension `table`'s current snapshot folder. */
+export const catalogPointerKey = (table: string): string => `catalog/${table}.json`;
+
 /** Ingest state: cursors, key sets and the sequence of committed ingest runs. */
 export const INGEST_STATE_KEY = 'state/ingest.json';
 /** Transform state: which ingest runs are transformed, the current snapshots. */
 export const TRANSFORM_STATE_KEY = 'state/transform.json';
 /** Summary of the last pipeline run, for `totes status` (replaced by every run). */
 export const LAST_RUN_KEY = 'state/last-run.json';
+/** The pipeline runs most recently attempted, failed ones included, for `totes status`. */
+export const RUN_HISTORY_KEY = 'state/run-history.json';
 /** The pipeline lease: at most one run at a time. */
 export const LEASE_KEY = 'state/lease.json';
+
+/**
+ * Names the transform batch being written before any of its objects is, so that if it never
+ * commits, the next run can find and remove what it left behind.
+ */
+export const TRANSFORM_INTENT_KEY = 'state/transform-intent.json';
+/** Key of the transform's memory of `table` as of batch `batchId` (a new key per batch). */
+export const currentStateKey = (table: string, batchId: string): string =>
+  `state/transform-current/${table}/${batchId}.parquet`;
+/** Key of the fact versions of `table` held for a missing dimension row, as of batch `batchId`. */
+export const heldStateKey = (table: string, batchId: string): string =>
+  `state/transform-held/${table}/${batchId}.parquet`;
+/**
+ * Every prefix a transform batch writes under (each object's key carries the batch id), for
+ * removing what an uncommitted batch left behind.
+ */
+export const TRANSFORM_BATCH_PREFIXES: readonly string[] = [
+  'curated/',
+  'state/transform-current/',
+  'state/transform-held/',
+  'quarantine/',
+];
 
 /** Fact compaction state: the last committed compaction (`seq`), for verify and the next run. */
 export const COMPACTION_STATE_KEY = 'state/compaction.json';

@@ -1,6 +1,13 @@
+/**
+ * The manifests: what committed ingest run number `seq` and committed transform batch number
+ * `seq` wrote, the contract between a stage and the next. Each is written once, before the
+ * state that commits it, and checked against its schema whenever it is read.
+ */
+import { z } from 'zod';
 import type { ChangeOp } from '../../schema';
 import type { LakeStore } from '../lake-store';
 import { INGEST_STATE_KEY, ingestManifestKey, TRANSFORM_STATE_KEY, transformManifestKey } from '../layout';
+import { type DocumentSpec, damagedDocument, putDocument, readDocument } from './document';
 
 /** One raw object an ingest run wrote. */
 export interface RawObject {
@@ -65,33 +72,99 @@ export interface TransformCommit {
   readonly seq: number;
 }
 
-async function readJson<T>(lake: LakeStore, key: string): Promise<T | undefined> {
-  const object = await lake.get(key);
-  return object === undefined ? undefined : (JSON.parse(object.body.toString('utf8')) as T);
-}
+const count = z.number().int().nonnegative();
+const lakeKey = z.string().min(1);
+
+const rawObjectSchema = z.object({
+  table: z.string().min(1),
+  key: lakeKey,
+  rows: count,
+  ops: z.object({ c: count, u: count, d: count }),
+});
+
+const curatedObjectSchema = z.object({ table: z.string().min(1), key: lakeKey, rows: count });
+
+/** The contract of `state/ingest-runs/<seq>.json`. */
+export const INGEST_MANIFEST: DocumentSpec<IngestManifest> = {
+  what: 'the ingest run manifest',
+  pretty: true,
+  schema: z.object({
+    seq: count,
+    runId: z.string().min(1),
+    extractedAt: z.string().min(1),
+    objects: z.array(rawObjectSchema),
+  }),
+};
+
+/** The contract of `state/transform-batches/<seq>.json`. */
+export const TRANSFORM_MANIFEST: DocumentSpec<TransformManifest> = {
+  what: 'the transform batch manifest',
+  pretty: true,
+  schema: z.object({
+    seq: count,
+    batchId: z.string().min(1),
+    ingestSeqs: z.object({ from: count, to: count }),
+    facts: z.array(curatedObjectSchema),
+    dimensions: z.array(curatedObjectSchema),
+    dimensionChanges: z.array(curatedObjectSchema).optional(),
+    quarantine: z.array(curatedObjectSchema),
+  }),
+};
+
+/**
+ * The committed position of a state object, as later stages need it. Only `seq` is read, so
+ * a state written by a newer pipeline still tells its position.
+ */
+const committedSeqOf = (what: string): DocumentSpec<{ seq: number }> => ({
+  what,
+  schema: z.object({ seq: count }),
+});
 
 /** The committed ingest sequence number (0 before the first run). */
 export async function committedIngestSeq(lake: LakeStore): Promise<number> {
-  return (await readJson<IngestCommit>(lake, INGEST_STATE_KEY))?.seq ?? 0;
+  return (await readDocument(lake, INGEST_STATE_KEY, committedSeqOf('the ingest state')))?.value.seq ?? 0;
 }
 
 /** The committed transform sequence number (0 before the first batch). */
 export async function committedTransformSeq(lake: LakeStore): Promise<number> {
-  return (await readJson<TransformCommit>(lake, TRANSFORM_STATE_KEY))?.seq ?? 0;
+  return (
+    (await readDocument(lake, TRANSFORM_STATE_KEY, committedSeqOf('the transform state')))?.value.seq ?? 0
+  );
 }
 
-/** Reads the manifest of committed ingest run `seq`; throws when it is missing. */
+/** Writes the manifest of ingest run `manifest.seq` (before the state that commits it). */
+export async function writeIngestManifest(lake: LakeStore, manifest: IngestManifest): Promise<void> {
+  await putDocument(lake, ingestManifestKey(manifest.seq), INGEST_MANIFEST, manifest);
+}
+
+/** Writes the manifest of transform batch `manifest.seq` (before the state that commits it). */
+export async function writeTransformManifest(lake: LakeStore, manifest: TransformManifest): Promise<void> {
+  await putDocument(lake, transformManifestKey(manifest.seq), TRANSFORM_MANIFEST, manifest);
+}
+
+/** Reads the manifest of committed ingest run `seq`; throws when it is missing or damaged. */
 export async function readIngestManifest(lake: LakeStore, seq: number): Promise<IngestManifest> {
-  const manifest = await readJson<IngestManifest>(lake, ingestManifestKey(seq));
-  if (!manifest || manifest.seq !== seq)
-    throw new Error(`ingest manifest ${seq} is missing from ${lake.url}`);
-  return manifest;
+  return readManifest(lake, ingestManifestKey(seq), INGEST_MANIFEST, seq);
 }
 
-/** Reads the manifest of committed transform batch `seq`; throws when it is missing. */
+/** Reads the manifest of committed transform batch `seq`; throws when it is missing or damaged. */
 export async function readTransformManifest(lake: LakeStore, seq: number): Promise<TransformManifest> {
-  const manifest = await readJson<TransformManifest>(lake, transformManifestKey(seq));
-  if (!manifest || manifest.seq !== seq)
-    throw new Error(`transform manifest ${seq} is missing from ${lake.url}`);
-  return manifest;
+  return readManifest(lake, transformManifestKey(seq), TRANSFORM_MANIFEST, seq);
+}
+
+async function readManifest<T extends { readonly seq: number }>(
+  lake: LakeStore,
+  key: string,
+  spec: DocumentSpec<T>,
+  seq: number,
+): Promise<T> {
+  const manifest = (await readDocument(lake, key, spec))?.value;
+  if (manifest?.seq === seq) return manifest;
+  const problem = manifest ? `holds number ${manifest.seq}, not ${seq}` : 'is missing';
+  throw damagedDocument(
+    lake,
+    key,
+    spec,
+    `${problem}, though the state says number ${seq} is committed (the lake is incomplete)`,
+  );
 }

@@ -1,6 +1,14 @@
+/**
+ * The transform's documents: its committed state (`state/transform.json`, the commit point of
+ * every batch) and its intent (`state/transform-intent.json`, the batch being written).
+ */
+import { z } from 'zod';
 import { TransformStateError } from '../errors';
 import type { LakeStore, ObjectVersion } from '../lake-store';
-import { TRANSFORM_STATE_KEY } from '../layout';
+import { TRANSFORM_INTENT_KEY, TRANSFORM_STATE_KEY } from '../layout';
+import { commitDocument, type DocumentSpec, putDocument, readDocument } from './document';
+
+export { currentStateKey, heldStateKey, TRANSFORM_INTENT_KEY } from '../layout';
 
 /**
  * The committed transform state (`state/transform.json`). It is the only object that says
@@ -29,62 +37,59 @@ export interface TransformState {
 
 export const EMPTY_STATE: TransformState = { seq: 0, ingestSeq: 0, current: {}, held: {}, dimensions: {} };
 
-/** Key of the memory of `table` as of batch `batchId` (a new key per batch, never overwritten). */
-export const currentStateKey = (table: string, batchId: string): string =>
-  `state/transform-current/${table}/${batchId}.parquet`;
-
-/** Key of the held versions of `table` as of batch `batchId`. */
-export const heldStateKey = (table: string, batchId: string): string =>
-  `state/transform-held/${table}/${batchId}.parquet`;
-
-/**
- * Names the batch being written before any of its objects is, so that if it never commits,
- * the next run can find and remove what it left behind (fact files would otherwise be read
- * by every query over the `dt=` partitions).
- */
-export const TRANSFORM_INTENT_KEY = 'state/transform-intent.json';
-
 /** The batch a transform started writing. */
 export interface TransformIntent {
   readonly seq: number;
   readonly batchId: string;
 }
 
+const count = z.number().int().nonnegative();
+const lakeKey = z.string().min(1);
+
+/** The contract of `state/transform.json`. */
+export const TRANSFORM_STATE: DocumentSpec<TransformState> = {
+  what: 'the transform state',
+  error: TransformStateError,
+  pretty: true,
+  schema: z.object({
+    seq: count,
+    batchId: z.string().min(1).optional(),
+    ingestSeq: count,
+    committedAt: z.string().optional(),
+    // A single file per table is how states written before delta files named it.
+    current: z
+      .record(z.string(), z.union([lakeKey.transform((file) => [file]), z.array(lakeKey)]))
+      .default({}),
+    held: z.record(z.string(), lakeKey).default({}),
+    dimensions: z.record(z.string(), lakeKey).default({}),
+  }),
+};
+
+/** The contract of `state/transform-intent.json`. */
+export const TRANSFORM_INTENT: DocumentSpec<TransformIntent> = {
+  what: 'the transform intent',
+  error: TransformStateError,
+  schema: z.object({ seq: count, batchId: z.string().min(1) }),
+};
+
 /** The intent of the last batch started, if any. */
 export async function readTransformIntent(lake: LakeStore): Promise<TransformIntent | undefined> {
-  const object = await lake.get(TRANSFORM_INTENT_KEY);
-  return object === undefined ? undefined : (JSON.parse(object.body.toString('utf8')) as TransformIntent);
+  return (await readDocument(lake, TRANSFORM_INTENT_KEY, TRANSFORM_INTENT))?.value;
+}
+
+/** Names the batch about to be written (before any of its objects is). */
+export async function writeTransformIntent(lake: LakeStore, intent: TransformIntent): Promise<void> {
+  await putDocument(lake, TRANSFORM_INTENT_KEY, TRANSFORM_INTENT, intent);
 }
 
 /** Reads the committed state and its version (for the compare-and-swap commit). */
 export async function readTransformState(
   lake: LakeStore,
 ): Promise<{ state: TransformState; version: ObjectVersion | undefined }> {
-  const object = await lake.get(TRANSFORM_STATE_KEY);
-  if (!object) return { state: EMPTY_STATE, version: undefined };
-  try {
-    const parsed = JSON.parse(object.body.toString('utf8')) as Partial<TransformState>;
-    return {
-      state: {
-        ...EMPTY_STATE,
-        ...parsed,
-        current: Object.fromEntries(
-          Object.entries(parsed.current ?? {}).map(([t, files]) => [
-            t,
-            typeof files === 'string' ? [files] : files,
-          ]),
-        ),
-        held: parsed.held ?? {},
-        dimensions: parsed.dimensions ?? {},
-      },
-      version: object.version,
-    };
-  } catch (cause) {
-    throw new TransformStateError(
-      `${TRANSFORM_STATE_KEY} in ${lake.url} is not valid JSON; restore it from the bucket's versions`,
-      { cause, context: { key: TRANSFORM_STATE_KEY } },
-    );
-  }
+  const stored = await readDocument(lake, TRANSFORM_STATE_KEY, TRANSFORM_STATE);
+  return stored
+    ? { state: stored.value, version: stored.version }
+    : { state: EMPTY_STATE, version: undefined };
 }
 
 /**
@@ -97,10 +102,5 @@ export async function commitTransformState(
   next: TransformState,
   readVersion: ObjectVersion | undefined,
 ): Promise<void> {
-  const body = `${JSON.stringify(next, null, 2)}\n`;
-  await lake.putIf(
-    TRANSFORM_STATE_KEY,
-    body,
-    readVersion === undefined ? { ifNoneMatch: '*' } : { ifMatch: readVersion },
-  );
+  await commitDocument(lake, TRANSFORM_STATE_KEY, TRANSFORM_STATE, next, readVersion);
 }
