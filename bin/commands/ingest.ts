@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { commandLease } from '../../app/pipeline/command-lease';
 import { ingest } from '../../lambdas/ingest/ingest';
 import { connectPg } from '../../lambdas/kernel/db/connect';
+import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 
@@ -12,17 +14,20 @@ export function register(program: Command): void {
       'capture every change in totesys since the last run into the raw zone (raw/<table>/…jsonl.gz)',
     )
     .option('--table <name...>', 'only these source tables')
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
     .option('--json', 'print the result as JSON')
-    .action(async (options: { table?: string[]; json?: boolean }) => {
+    .action(async (options: { table?: string[]; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());
       const source = await connectPg(env.sourceUrl, 'source');
       try {
-        const result = await ingest({
-          source,
-          lake: env.lake,
-          log: env.log,
-          ...(options.table ? { tables: options.table } : {}),
-        });
+        const result = await withLease(env.lake, commandLease('totes ingest', options, env), () =>
+          ingest({
+            source,
+            lake: env.lake,
+            log: env.log,
+            ...(options.table ? { tables: options.table } : {}),
+          }),
+        );
         emit(options.json, result, () =>
           [
             `ingest run ${result.runId}: ${result.changed ? `committed as run #${result.seq}` : 'no changes'}`,

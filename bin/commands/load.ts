@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { commandLease } from '../../app/pipeline/command-lease';
 import { connectPg } from '../../lambdas/kernel/db/connect';
+import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { warehouseTables } from '../../lambdas/kernel/schema';
 import { runLoadStage } from '../../lambdas/load/stage';
 import { openEnvironment } from '../environment';
@@ -16,20 +18,23 @@ export function register(program: Command): void {
       'apply pending warehouse migrations, then load every committed curated batch into the warehouse (each exactly once)',
     )
     .option('--max-batches <n>', 'load at most this many batches', parsePositive)
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
     .option('--json', 'print the result as JSON')
-    .action(async (options: { maxBatches?: number; json?: boolean }) => {
+    .action(async (options: { maxBatches?: number; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());
       const workDir = await mkdtemp(join(tmpdir(), 'totes-load-'));
       try {
         const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
         try {
-          const result = await runLoadStage({
-            warehouse,
-            lake: env.lake,
-            log: env.log,
-            workDir,
-            ...(options.maxBatches === undefined ? {} : { maxBatches: options.maxBatches }),
-          });
+          const result = await withLease(env.lake, commandLease('totes load', options, env), () =>
+            runLoadStage({
+              warehouse,
+              lake: env.lake,
+              log: env.log,
+              workDir,
+              ...(options.maxBatches === undefined ? {} : { maxBatches: options.maxBatches }),
+            }),
+          );
           emit(options.json, result, () => {
             const migrations = result.migrations.applied.length
               ? `applied migrations: ${result.migrations.applied.join(', ')}\n`

@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
+import { commandLease } from '../../app/pipeline/command-lease';
 import {
   createSourceSchema,
   type SeedProgress,
@@ -8,6 +9,7 @@ import {
 } from '../../app/totesys/seed';
 import { seedSynthetic } from '../../app/totesys/synthetic';
 import { connectPg } from '../../lambdas/kernel/db/connect';
+import { type HeldLease, holdLease } from '../../lambdas/kernel/lake/documents/lease';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 
@@ -53,7 +55,10 @@ Examples:
       const source = await connectPg(env.sourceUrl, 'source');
       const bar = progressBar();
       const onProgress = bar ? { onProgress: bar.update } : {};
+      let held: HeldLease | undefined;
       try {
+        // --reset empties the tables a run reads: never while a writer holds the pipeline lease.
+        if (options.reset) held = await holdLease(env.lake, commandLease('totes seed --reset', {}, env));
         await createSourceSchema(source, { reset: options.reset ?? false });
         if (options.from) {
           const result = await seedFromSnapshot(source, options.from, {
@@ -82,6 +87,7 @@ Examples:
           );
         }
       } finally {
+        await held?.end();
         bar?.stop();
         await source.end();
         await env.close();

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { commandLease } from '../../app/pipeline/command-lease';
 import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
+import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { warehouseTables } from '../../lambdas/kernel/schema';
 import { type TransformResult, transform } from '../../lambdas/transform/transform';
 import { openEnvironment } from '../environment';
@@ -16,24 +18,27 @@ export function register(program: Command): void {
       'transform every committed ingest run not yet transformed into the curated star schema (Parquet), in batches',
     )
     .option('--max-runs <n>', 'ingest runs per batch', parsePositive, 100)
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
     .option('--json', 'print the batch results as JSON')
-    .action(async (options: { maxRuns: number; json?: boolean }) => {
+    .action(async (options: { maxRuns: number; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());
       const workDir = await mkdtemp(join(tmpdir(), 'totes-transform-'));
       try {
         const catalog = new LocalCatalog(env.lake);
         const results: TransformResult[] = [];
-        for (;;) {
-          const result = await transform({
-            lake: env.lake,
-            catalog,
-            log: env.log,
-            workDir,
-            maxIngestRuns: options.maxRuns,
-          });
-          results.push(result);
-          if (!result.more) break;
-        }
+        await withLease(env.lake, commandLease('totes transform', options, env), async () => {
+          for (;;) {
+            const result = await transform({
+              lake: env.lake,
+              catalog,
+              log: env.log,
+              workDir,
+              maxIngestRuns: options.maxRuns,
+            });
+            results.push(result);
+            if (!result.more) break;
+          }
+        });
         emit(options.json, results, () => renderSummary(results));
       } finally {
         await rm(workDir, { recursive: true, force: true });

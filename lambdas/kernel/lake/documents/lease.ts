@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { LeaseHeldError, PreconditionFailedError } from '../../errors';
+import { ConfigError, LeaseHeldError, PreconditionFailedError } from '../../errors';
 import type { Log } from '../../logger';
 import { LeaseLostError } from '../errors';
 import type { LakeStore } from '../lake-store';
@@ -110,7 +110,13 @@ export async function acquireLease(lake: LakeStore, options: LeaseOptions = {}):
   const holder = options.holder ?? `${host}:${process.pid}`;
   const isAlive = options.isAlive ?? processAlive;
   const takeOver = options.takeOverDeadHolders ?? !IN_LAMBDA;
-  const deadline = clock().getTime() + (options.waitMs ?? 0);
+  const waitMs = options.waitMs ?? 0;
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new ConfigError(
+      `the time to wait for the pipeline lease must be a number of seconds ≥ 0 (got ${waitMs / 1000})`,
+    );
+  }
+  const deadline = clock().getTime() + waitMs;
   const token = randomBytes(8).toString('hex');
   // Counted as held from the first attempt: a concurrent taker in this process that reads our
   // record before this call returns must see a live holder, not one left behind.
@@ -204,7 +210,36 @@ export async function withLease<T>(
 ): Promise<T> {
   const joined = context.getStore()?.get(lake.url);
   if (joined) return work(joined);
+  const held = await holdLease(lake, options);
+  const leases = new Map(context.getStore() ?? []);
+  leases.set(lake.url, held.lease);
+  let result: T;
+  try {
+    result = await context.run(leases, () => work(held.lease));
+  } catch (error) {
+    await held.end().catch(() => undefined);
+    throw error;
+  }
+  await held.end();
+  return result;
+}
 
+/** A lease held by {@link holdLease}: renewed until `end()`. */
+export interface HeldLease {
+  readonly lease: Lease;
+  /**
+   * Stops renewing and releases the lease (a failed release is logged: the lease then expires
+   * on its own). Throws {@link LeaseLostError} when another run took the lease meanwhile.
+   */
+  end(): Promise<void>;
+}
+
+/**
+ * Takes the pipeline lease and renews it every quarter of its lifetime until `end()` — the
+ * imperative form of {@link withLease} for code that cannot wrap its work in a function.
+ * Call `end()` in a `finally`.
+ */
+export async function holdLease(lake: LakeStore, options: WithLeaseOptions): Promise<HeldLease> {
   const lease = await acquireLease(lake, options);
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   let lost: unknown;
@@ -231,25 +266,26 @@ export async function withLease<T>(
     Math.max(50, options.renewEveryMs ?? ttlMs / 4),
   );
   heartbeat.unref();
-  const held = new Map(context.getStore() ?? []);
-  held.set(lake.url, lease);
-  try {
-    const result = await context.run(held, () => work(lease));
-    if (lost !== undefined) {
-      throw new LeaseLostError(
-        `another run took the pipeline lease while ${lease.holder} worked (it could not renew it in time); check the lake with totes verify`,
-        { cause: lost },
-      );
-    }
-    return result;
-  } finally {
-    clearInterval(heartbeat);
-    await lease
-      .release()
-      .catch((error: unknown) =>
-        options.log?.error('could not release the pipeline lease; it expires on its own', { error }),
-      );
-  }
+  let ended = false;
+  return {
+    lease,
+    end: async () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(heartbeat);
+      await lease
+        .release()
+        .catch((error: unknown) =>
+          options.log?.error('could not release the pipeline lease; it expires on its own', { error }),
+        );
+      if (lost !== undefined) {
+        throw new LeaseLostError(
+          `another run took the pipeline lease while ${lease.holder} worked (it could not renew it in time); check the lake with totes verify`,
+          { cause: lost },
+        );
+      }
+    },
+  };
 }
 
 /** The record of the lease as it stands, for `status` (undefined when none was ever taken). */
