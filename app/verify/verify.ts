@@ -1,25 +1,38 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
-import { readCompactionManifest, readCompactionState } from '../../lambdas/compact/compact';
 import { type DuckSession, openDuck, sqlString } from '../../lambdas/kernel/duckdb/duckdb';
-import { readIngestState } from '../../lambdas/kernel/lake/documents/ingest-state';
-import { readIngestManifest, readTransformManifest } from '../../lambdas/kernel/lake/documents/manifests';
-import { readTransformState } from '../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
 import {
   type ColumnDef,
+  type ColumnSource,
   ident,
-  type LogicalType,
-  type SourceTableDef,
+  isVersionColumn,
+  lineage,
+  sourceColumnOf,
   sourceTable,
+  type TableLineage,
   type WarehouseTableDef,
   warehouseTables,
 } from '../../lambdas/kernel/schema';
-import { readRawSql } from '../../lambdas/transform/batch/inputs';
+import { currencyName } from '../../lambdas/transform/iso4217';
+import { explainCheckFailure, TableCheckError } from './errors';
+import { type KeyDifference, type KeyedQuery, KeyedTables, type Zone } from './keyed';
+import { LakeReader } from './lake-reader';
+import {
+  checksumSql,
+  type Dialect,
+  keyHashSql,
+  latestVersionsSql,
+  pgString,
+  render,
+  rowText,
+  starKey,
+  starRowText,
+  versionsPerKeySql,
+} from './sql';
 
-/** Where a count or checksum was measured. */
-export type Zone = 'source' | 'raw' | 'lake' | 'warehouse';
+export type { KeyDifference, Zone } from './keyed';
 
 /** One reconciliation check of one star table across the zones that hold it. */
 export interface VerifyCheck {
@@ -27,12 +40,34 @@ export interface VerifyCheck {
   /**
    * `current rows`: rows in their current state (facts: latest version of each source row,
    * not deleted; dimensions: every member); `current checksum`: an order-independent hash
-   * of those rows' content, rendered the same way on PostgreSQL and DuckDB; `history rows`:
-   * fact versions; `source keys missing`: source rows absent from the dimension.
+   * of those rows' content, rendered the same way on PostgreSQL and DuckDB; `source
+   * checksum`: a dimension's members rebuilt from the source's current rows against the
+   * lake's (for the keys the source has); `history rows`: fact versions; `source keys
+   * missing`: source rows absent from the dimension; `error`: the table could not be
+   * checked (see `error`), the other tables were.
    */
-  readonly check: 'current rows' | 'current checksum' | 'history rows' | 'source keys missing';
+  readonly check:
+    | 'current rows'
+    | 'current checksum'
+    | 'source checksum'
+    | 'history rows'
+    | 'source keys missing'
+    | 'error';
   readonly values: Readonly<Partial<Record<Zone, string>>>;
   readonly ok: boolean;
+  /** For `error`: what failed, where, and what to do. */
+  readonly error?: string;
+}
+
+/** What is wrong with one table, for people: where it differs first, at which keys, and what to do. */
+export interface VerifyFinding {
+  readonly table: string;
+  /** The first pair of zones (upstream first) that disagree. Absent for an `error`. */
+  readonly between?: readonly [Zone, Zone];
+  /** The first keys (in key order) whose rows differ between them. */
+  readonly keys?: readonly KeyDifference[];
+  /** One line: the difference, its first keys, the next step. */
+  readonly message: string;
 }
 
 /** What {@link verifyPipeline} found. */
@@ -41,6 +76,8 @@ export interface VerifyReport {
   readonly checks: readonly VerifyCheck[];
   /** Fact files in the curated zone that no committed batch wrote (a reader would see them). */
   readonly strayFiles: readonly string[];
+  /** One per table that failed a check or could not be checked. */
+  readonly findings: readonly VerifyFinding[];
 }
 
 /** Collaborators of {@link verifyPipeline}: both databases, the lake, scratch space. */
@@ -50,22 +87,24 @@ export interface VerifyDeps {
   readonly lake: LakeStore;
   /** Scratch folder for copies of remote lake objects. */
   readonly workDir: string;
+  /** How many differing keys a finding names. @default 5 */
+  readonly maxKeys?: number;
 }
-
-/** Source columns a fact column is computed from, where the name differs (DESIGN §5). */
-const RENAMED: Readonly<Record<string, string>> = { sales_staff_id: 'staff_id' };
-/** Fact lineage, not source content. */
-const LINEAGE = new Set(['observed_at', 'is_deleted']);
-/** The unit separator between rendered values; a NULL renders as `\N`. */
-const SEP = 'chr(31)';
 
 /**
  * Reconciles source ↔ raw ↔ curated ↔ warehouse per star table, reading only: current-state
  * row counts and content checksums (facts: the source row's current values mapped to fact
  * columns — same-named columns, `sales_staff_id` ← `staff_id`, created/last_updated date and
- * time from the timestamps, text dates as dates), fact history counts (lake vs warehouse;
- * raw versions as information), and that every source key has its dimension row. A pure
- * function of its clients, so the CLI (`totes verify`) and a Lambda can both run it.
+ * time from the timestamps, text dates as dates; dimensions: their members rebuilt from the
+ * source's current rows the way the transform builds them), fact history counts (lake vs
+ * warehouse; raw versions as information), and that every source key has its dimension row.
+ *
+ * Each table is checked on its own: one that cannot be checked (a raw object missing, a source
+ * table or column gone, nothing loaded yet) gives an `error` row saying why and what to do,
+ * and the others are still checked. For a table that differs, a finding names the first two
+ * zones that disagree, the first keys whose rows differ and the next step.
+ *
+ * A pure function of its clients, so the CLI (`totes verify`) and a Lambda can both run it.
  *
  * @example
  * const report = await verifyPipeline({ source, warehouse, lake, workDir: '/tmp' });
@@ -76,117 +115,141 @@ export async function verifyPipeline(deps: VerifyDeps): Promise<VerifyReport> {
   const work = await mkdtemp(join(deps.workDir, 'verify-'));
   const duck = await openDuck({ memoryLimit: '1GB', tempDirectory: join(work, 'duckdb') });
   try {
-    const reader = new LakeReader(deps.lake, duck, work);
+    const ctx: Context = {
+      deps,
+      duck,
+      reader: new LakeReader(deps.lake, duck, work),
+      keyed: new KeyedTables(duck, work),
+      maxKeys: deps.maxKeys ?? 5,
+    };
     const checks: VerifyCheck[] = [];
+    const findings: VerifyFinding[] = [];
     const strayFiles: string[] = [];
     for (const table of warehouseTables) {
-      if (table.kind === 'fact') {
-        const files = await reader.factFiles(table);
-        strayFiles.push(...files.stray);
-        checks.push(...(await verifyFact(deps, reader, table, files.paths)));
-      } else {
-        checks.push(...(await verifyDimension(deps, reader, table)));
+      try {
+        const result =
+          table.kind === 'fact' ? await verifyFact(ctx, table) : await verifyDimension(ctx, table);
+        checks.push(...result.checks);
+        strayFiles.push(...result.stray);
+        if (result.finding) findings.push(result.finding);
+      } catch (error) {
+        const failure =
+          error instanceof TableCheckError
+            ? error
+            : explainCheckFailure('lake', table.name, table.sourceTable, error);
+        checks.push({ table: table.name, check: 'error', values: {}, ok: false, error: failure.message });
+        findings.push({ table: table.name, message: `could not be checked: ${failure.message}` });
       }
     }
-    return { ok: checks.every((c) => c.ok) && strayFiles.length === 0, checks, strayFiles };
+    return { ok: checks.every((c) => c.ok) && strayFiles.length === 0, checks, strayFiles, findings };
   } finally {
     duck.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-type Dialect = 'pg' | 'duck';
+interface Context {
+  readonly deps: VerifyDeps;
+  readonly duck: DuckSession;
+  readonly reader: LakeReader;
+  readonly keyed: KeyedTables;
+  readonly maxKeys: number;
+}
 
-/** A value as canonical text: the same string on PostgreSQL and DuckDB for the same value. */
-function render(expr: string, type: LogicalType, dialect: Dialect): string {
-  const pg = dialect === 'pg';
-  switch (type) {
-    case 'money':
-      return pg ? `(${expr})::numeric(10,2)::text` : `CAST(CAST(${expr} AS DECIMAL(10,2)) AS VARCHAR)`;
-    case 'date':
-      return pg ? `to_char(${expr}, 'YYYY-MM-DD')` : `strftime(CAST(${expr} AS DATE), '%Y-%m-%d')`;
-    case 'time':
-      // The lake holds times as HH:MM:SS.fff text already.
-      return pg ? `to_char(${expr}, 'HH24:MI:SS.MS')` : `CAST(${expr} AS VARCHAR)`;
-    case 'timestamp':
-      return pg
-        ? `to_char(${expr}, 'YYYY-MM-DD HH24:MI:SS.MS')`
-        : `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%g')`;
-    default:
-      return pg ? `(${expr})::text` : `CAST(${expr} AS VARCHAR)`;
+interface TableResult {
+  readonly checks: VerifyCheck[];
+  readonly stray: readonly string[];
+  readonly finding?: VerifyFinding;
+}
+
+/** Runs `work` against `zone`, turning a failure into a {@link TableCheckError} that says what to do. */
+async function on<T>(zone: Zone, table: WarehouseTableDef, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw explainCheckFailure(zone, table.name, lineage(table.name).from, error);
   }
 }
 
-/** Order-independent checksum of rows rendered by `rowText`: the sum of a 60-bit hash per row. */
-function checksumSql(rowText: string, from: string, dialect: Dialect): string {
-  const hash =
-    dialect === 'pg'
-      ? `('x' || substr(md5(${rowText}), 1, 15))::bit(60)::bigint`
-      : `CAST(('0x' || substr(md5(${rowText}), 1, 15)) AS BIGINT)`;
-  const text = dialect === 'pg' ? '::text' : '::VARCHAR';
-  return `SELECT count(*)${text} AS n, coalesce(sum(${hash}), 0)${text} AS checksum FROM ${from}`;
-}
-
-const rowText = (values: readonly string[]): string =>
-  `concat_ws(${SEP}, ${values.map((v) => `coalesce(${v}, '\\N')`).join(', ')})`;
-
-/** A fact column computed from source columns (`col` quotes a source column name). */
-function factValue(
+/**
+ * A fact column's value computed from its source row (lineage.ts), rendered as the star
+ * column renders; `col` quotes a column of the source row.
+ */
+function sourceValue(
   column: ColumnDef,
-  source: SourceTableDef,
+  source: ColumnSource,
   col: (name: string) => string,
   dialect: Dialect,
 ) {
-  const split = /^(created|last_updated)_(date|time)$/.exec(column.name);
-  if (split?.[1] && split[2]) {
-    const ts = col(split[1] === 'created' ? 'created_at' : 'last_updated');
-    const asTs = dialect === 'pg' ? ts : `CAST(${ts} AS TIMESTAMP)`;
-    if (split[2] === 'date') return render(asTs, 'date', dialect);
-    return dialect === 'pg' ? `to_char(${asTs}, 'HH24:MI:SS.MS')` : `strftime(${asTs}, '%H:%M:%S.%g')`;
+  switch (source.kind) {
+    case 'column':
+      // A text date renders as itself: valid ones are YYYY-MM-DD already.
+      return sourceColumnOf(source)?.type === 'date_text'
+        ? col(source.column)
+        : render(col(source.column), column.type, dialect);
+    case 'date_of':
+    case 'time_of': {
+      const ts = dialect === 'pg' ? col(source.column) : `CAST(${col(source.column)} AS TIMESTAMP)`;
+      if (source.kind === 'date_of') return render(ts, 'date', dialect);
+      return dialect === 'pg' ? `to_char(${ts}, 'HH24:MI:SS.MS')` : `strftime(${ts}, '%H:%M:%S.%g')`;
+    }
+    default:
+      throw new RangeError(
+        `verify cannot compute a ${source.kind} column (${column.name}) from a source row`,
+      );
   }
-  const name = RENAMED[column.name] ?? column.name;
-  const sourceColumn = source.columns.find((c) => c.name === name);
-  if (!sourceColumn) throw new Error(`fact column ${column.name} has no source column in ${source.name}`);
-  // A text date renders as itself: valid ones are YYYY-MM-DD already.
-  return sourceColumn.type === 'date_text' ? col(name) : render(col(name), column.type, dialect);
 }
 
-const contentColumns = (table: WarehouseTableDef) => table.columns.filter((c) => !LINEAGE.has(c.name));
+/** The content columns of a fact with their lineage: every column but the version's own. */
+function contentColumns(table: WarehouseTableDef): { column: ColumnDef; source: ColumnSource }[] {
+  const l = lineage(table.name);
+  return table.columns.flatMap((column) => {
+    const source = l.columns.find((c) => c.name === column.name)?.source;
+    return source && !isVersionColumn(source) ? [{ column, source }] : [];
+  });
+}
 
-async function verifyFact(
-  deps: VerifyDeps,
-  reader: LakeReader,
-  table: WarehouseTableDef,
-  factPaths: readonly string[],
-): Promise<VerifyCheck[]> {
-  const source = sourceTable(table.sourceTable ?? '');
+/** No rows, in the shape of a keyed query. */
+const NO_KEYS = 'SELECT CAST(NULL AS VARCHAR) AS k, CAST(NULL AS BIGINT) AS h WHERE false';
+
+async function verifyFact(ctx: Context, table: WarehouseTableDef): Promise<TableResult> {
+  const { deps, reader } = ctx;
+  const source = sourceTable(lineage(table.name).from ?? '');
   const columns = contentColumns(table);
   const pk = ident(table.naturalKey);
+  const key = (dialect: Dialect) => render(pk, 'int', dialect);
+  const files = await on('lake', table, () => reader.factFiles(table));
 
-  const sourceRow = rowText(columns.map((c) => factValue(c, source, (n) => ident(n), 'pg')));
-  const src = await pgOne(deps.source, checksumSql(sourceRow, ident(source.name), 'pg'));
+  const sourceRow = rowText(columns.map((c) => sourceValue(c.column, c.source, ident, 'pg')));
+  const src = await on('source', table, () =>
+    pgOne(deps.source, checksumSql(sourceRow, ident(source.name), 'pg')),
+  );
+  const raw = await on('raw', table, () => reader.rawCurrent(source));
+  const rawRow = rowText(columns.map((c) => sourceValue(c.column, c.source, ident, 'duck')));
+  const rawSums = await on('raw', table, () => duckOne(ctx.duck, checksumSql(rawRow, raw.current, 'duck')));
 
-  const raw = await reader.rawCurrent(source);
-  const rawRow = rowText(columns.map((c) => factValue(c, source, (n) => ident(n), 'duck')));
-  const rawSums = await duckOne(reader.duck, checksumSql(rawRow, raw.current, 'duck'));
-
-  const factRow = (dialect: Dialect) => rowText(columns.map((c) => render(ident(c.name), c.type, dialect)));
-  const latest = (from: string) =>
-    `(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY ${pk} ORDER BY observed_at DESC) AS _v FROM ${from}) x WHERE _v = 1 AND NOT is_deleted) cur`;
-  const lakeFrom = factPaths.length
-    ? `read_parquet([${factPaths.map(sqlString).join(', ')}], hive_partitioning = false)`
+  const factRow = (dialect: Dialect) =>
+    rowText(columns.map(({ column }) => render(ident(column.name), column.type, dialect)));
+  const lakeFrom = files.paths.length
+    ? `read_parquet([${files.paths.map(sqlString).join(', ')}], hive_partitioning = false)`
     : undefined;
   const lake = lakeFrom
-    ? await duckOne(reader.duck, checksumSql(factRow('duck'), latest(lakeFrom), 'duck'))
+    ? await on('lake', table, () =>
+        duckOne(ctx.duck, checksumSql(factRow('duck'), latestVersionsSql(table, lakeFrom), 'duck')),
+      )
     : { n: '0', checksum: '0' };
   const lakeHistory = lakeFrom
-    ? await duckOne(reader.duck, `SELECT count(*)::VARCHAR AS n FROM ${lakeFrom}`)
+    ? await on('lake', table, () => duckOne(ctx.duck, `SELECT count(*)::VARCHAR AS n FROM ${lakeFrom}`))
     : { n: '0' };
-  const wh = await pgOne(deps.warehouse, checksumSql(factRow('pg'), latest(ident(table.name)), 'pg'));
-  const whHistory = await pgOne(deps.warehouse, `SELECT count(*)::text AS n FROM ${ident(table.name)}`);
+  const wh = await on('warehouse', table, () =>
+    pgOne(deps.warehouse, checksumSql(factRow('pg'), latestVersionsSql(table, ident(table.name)), 'pg')),
+  );
+  const whHistory = await on('warehouse', table, () =>
+    pgOne(deps.warehouse, `SELECT count(*)::text AS n FROM ${ident(table.name)}`),
+  );
 
   const all = { source: src, raw: rawSums, lake, warehouse: wh };
-  return [
+  const checks: VerifyCheck[] = [
     check(
       table.name,
       'current rows',
@@ -205,57 +268,250 @@ async function verifyFact(
       ok: lakeHistory.n === whHistory.n && Number(raw.versions) >= Number(lakeHistory.n),
     },
   ];
+  if (checks.every((c) => c.ok)) return { checks, stray: files.stray };
+
+  const current: Record<Zone, KeyedQuery> = {
+    source: {
+      zone: 'source',
+      client: deps.source,
+      sql: keyHashSql(key('pg'), sourceRow, ident(source.name), 'pg'),
+    },
+    raw: { zone: 'raw', sql: keyHashSql(key('duck'), rawRow, raw.current, 'duck') },
+    lake: {
+      zone: 'lake',
+      sql: lakeFrom
+        ? keyHashSql(key('duck'), factRow('duck'), latestVersionsSql(table, lakeFrom), 'duck')
+        : NO_KEYS,
+    },
+    warehouse: {
+      zone: 'warehouse',
+      client: deps.warehouse,
+      sql: keyHashSql(key('pg'), factRow('pg'), latestVersionsSql(table, ident(table.name)), 'pg'),
+    },
+  };
+  const order: Zone[] = ['source', 'raw', 'lake', 'warehouse'];
+  const differs = (a: Zone, b: Zone) => all[a].n !== all[b].n || all[a].checksum !== all[b].checksum;
+  const at = order.findIndex((z, i) => i + 1 < order.length && differs(z, order[i + 1] as Zone));
+  if (at >= 0) {
+    const a = order[at] as Zone;
+    const b = order[at + 1] as Zone;
+    const keys = await diff(ctx, table, current[a], current[b]);
+    return { checks, stray: files.stray, finding: finding(table, 'current rows', [a, b], keys) };
+  }
+  if (lakeHistory.n === whHistory.n) {
+    return {
+      checks,
+      stray: files.stray,
+      finding: {
+        table: table.name,
+        between: ['raw', 'lake'],
+        message: `the lake holds ${lakeHistory.n} fact versions but the committed raw objects only ${raw.versions} rows: the curated zone was not built from this raw zone. Next: rebuild the curated zone from the raw zone (README, operator runbook)`,
+      },
+    };
+  }
+  const keys = await diff(
+    ctx,
+    table,
+    { zone: 'lake', sql: lakeFrom ? versionsPerKeySql(key('duck'), pk, lakeFrom) : NO_KEYS },
+    {
+      zone: 'warehouse',
+      client: deps.warehouse,
+      sql: versionsPerKeySql(key('pg'), pk, ident(table.name)),
+    },
+  );
+  return { checks, stray: files.stray, finding: finding(table, 'history rows', ['lake', 'warehouse'], keys) };
 }
 
-async function verifyDimension(
-  deps: VerifyDeps,
-  reader: LakeReader,
-  table: WarehouseTableDef,
-): Promise<VerifyCheck[]> {
-  const row = (dialect: Dialect) => rowText(table.columns.map((c) => render(ident(c.name), c.type, dialect)));
-  const path = await reader.dimensionFile(table.name);
-  const lake = path
-    ? await duckOne(reader.duck, checksumSql(row('duck'), `read_parquet(${sqlString(path)})`, 'duck'))
-    : { n: '0', checksum: '0' };
-  const wh = await pgOne(deps.warehouse, checksumSql(row('pg'), ident(table.name), 'pg'));
+async function verifyDimension(ctx: Context, table: WarehouseTableDef): Promise<TableResult> {
+  const { deps, keyed } = ctx;
+  const path = await on('lake', table, () => ctx.reader.dimensionFile(table.name));
+  const lakeName = `k_lake_${table.name}`;
+  const lakeQuery: KeyedQuery = {
+    zone: 'lake',
+    sql: path
+      ? keyHashSql(
+          starKey(table, 'duck'),
+          starRowText(table.columns, 'duck'),
+          `read_parquet(${sqlString(path)})`,
+          'duck',
+        )
+      : NO_KEYS,
+  };
+  await on('lake', table, () => keyed.materialise(lakeQuery, lakeName));
+  const lake = await keyed.totals(lakeName);
+  const wh = await on('warehouse', table, () =>
+    pgOne(deps.warehouse, checksumSql(starRowText(table.columns, 'pg'), ident(table.name), 'pg')),
+  );
   const checks = [
     check(table.name, 'current rows', { lake: lake.n, warehouse: wh.n }),
     check(table.name, 'current checksum', { lake: lake.checksum, warehouse: wh.checksum }),
   ];
-  const source = DIMENSION_SOURCE[table.name];
-  if (source) {
-    // Dimensions keep the members of deleted source rows: every source key must be there.
-    const { rows } = await deps.source.query<{ k: number }>(
-      `SELECT ${ident(source.key)} AS k FROM ${ident(source.table)}`,
+  let finding: VerifyFinding | undefined;
+  const members = lineage(table.name);
+  if (members.from !== undefined) {
+    // Dimensions keep the members of deleted source rows: compared on the source's keys only.
+    const sourceName = `k_src_${table.name}`;
+    const from = await on('source', table, () => sourceDimensionFrom(deps.source, table, members));
+    await on('source', table, () =>
+      keyed.materialise(
+        {
+          zone: 'source',
+          client: deps.source,
+          sql: keyHashSql(starKey(table, 'pg'), starRowText(table.columns, 'pg'), from, 'pg'),
+        },
+        sourceName,
+      ),
     );
-    const members = path
-      ? new Set(
-          (
-            await reader.duck.all(`SELECT ${ident(table.naturalKey)} FROM read_parquet(${sqlString(path)})`)
-          ).rows.map((r) => Number(r[0])),
-        )
-      : new Set<number>();
-    const missing = rows.filter((r) => !members.has(Number(r.k))).length;
-    checks.push({
-      table: table.name,
-      check: 'source keys missing',
-      values: { source: String(rows.length), lake: String(missing) },
-      ok: missing === 0,
-    });
+    const src = await keyed.totals(sourceName);
+    const lakeOfSource = await keyed.totals(lakeName, sourceName);
+    const missing = await keyed.missing(sourceName, lakeName);
+    const sourceChecks = [
+      check(table.name, 'source checksum', { source: src.checksum, lake: lakeOfSource.checksum }),
+      {
+        table: table.name,
+        check: 'source keys missing' as const,
+        values: { source: src.n, lake: String(missing) },
+        ok: missing === 0,
+      },
+    ];
+    checks.push(...sourceChecks);
+    if (sourceChecks.some((c) => !c.ok)) {
+      const keys = (await keyed.differences(sourceName, lakeName, ctx.maxKeys * 4))
+        .filter((k) => k.kind !== 'extra')
+        .slice(0, ctx.maxKeys);
+      finding = finding ?? dimensionFinding(table, ['source', 'lake'], keys);
+    }
   }
-  return checks;
+  if (!finding && checks.some((c) => !c.ok)) {
+    const whName = `k_wh_${table.name}`;
+    await on('warehouse', table, () =>
+      keyed.materialise(
+        {
+          zone: 'warehouse',
+          client: deps.warehouse,
+          sql: keyHashSql(starKey(table, 'pg'), starRowText(table.columns, 'pg'), ident(table.name), 'pg'),
+        },
+        whName,
+      ),
+    );
+    const keys = await keyed.differences(lakeName, whName, ctx.maxKeys);
+    finding = dimensionFinding(table, ['lake', 'warehouse'], keys);
+  }
+  return { checks, stray: [], ...(finding ? { finding } : {}) };
 }
 
-/** The source table whose primary keys are a dimension's members. */
-const DIMENSION_SOURCE: Readonly<Record<string, { table: string; key: string }>> = {
-  dim_staff: { table: 'staff', key: 'staff_id' },
-  dim_location: { table: 'address', key: 'address_id' },
-  dim_design: { table: 'design', key: 'design_id' },
-  dim_currency: { table: 'currency', key: 'currency_id' },
-  dim_counterparty: { table: 'counterparty', key: 'counterparty_id' },
-  dim_payment_type: { table: 'payment_type', key: 'payment_type_id' },
-  dim_transaction: { table: 'transaction', key: 'transaction_id' },
-};
+/**
+ * The members of a dimension rebuilt from the source's current rows by its lineage (the
+ * transform's joins and columns), as a PostgreSQL FROM item with the dimension's columns.
+ */
+async function sourceDimensionFrom(
+  source: Client,
+  table: WarehouseTableDef,
+  l: TableLineage,
+): Promise<string> {
+  const from = l.from ?? '';
+  const iso = (column: string) => ident(`iso4217_${column}`);
+  const lookups: { table: string; column: string }[] = [];
+  const select = l.columns.map(({ name, source: s }) => {
+    if (s.kind === 'column') return `${ident(s.table)}.${ident(s.column)} AS ${ident(name)}`;
+    if (s.kind === 'iso4217_name') {
+      lookups.push(s);
+      return `${iso(s.column)}.name AS ${ident(name)}`;
+    }
+    throw new RangeError(`verify cannot compute a ${s.kind} column (${table.name}.${name}) from the source`);
+  });
+  const joins = l.joins.map(
+    (j) => `JOIN ${ident(j.table)} ON ${ident(j.table)}.${ident(j.column)} = ${ident(from)}.${ident(j.on)}`,
+  );
+  let cte = '';
+  for (const s of lookups) {
+    joins.push(
+      `LEFT JOIN iso4217 AS ${iso(s.column)} ON ${iso(s.column)}.code = upper(trim(${ident(s.table)}.${ident(s.column)}))`,
+    );
+  }
+  if (lookups.length > 0) {
+    // The transform's ISO 4217 names, for the codes this source has (COPY takes no parameters).
+    const codes = new Set<string>();
+    for (const s of lookups) {
+      const { rows } = await source.query<{ code: string }>(
+        `SELECT DISTINCT upper(trim(${ident(s.column)})) AS code FROM ${ident(s.table)} WHERE ${ident(s.column)} IS NOT NULL`,
+      );
+      for (const r of rows) codes.add(r.code);
+    }
+    const names = [...codes].flatMap((code) => {
+      const name = currencyName(code);
+      return name === undefined ? [] : [`(${pgString(code)}, ${pgString(name)})`];
+    });
+    cte = `WITH iso4217 (code, name) AS (${names.length ? `VALUES ${names.join(', ')}` : 'SELECT NULL::text, NULL::text WHERE false'}) `;
+  }
+  return `(${cte}SELECT ${select.join(', ')} FROM ${ident(from)} ${joins.join(' ')}) d`;
+}
+
+/** The first differing keys between two zones, compared in DuckDB. */
+async function diff(
+  ctx: Context,
+  table: WarehouseTableDef,
+  a: KeyedQuery,
+  b: KeyedQuery,
+): Promise<KeyDifference[]> {
+  const name = (q: KeyedQuery) => `d_${q.zone}_${table.name}`;
+  await on(a.zone, table, () => ctx.keyed.materialise(a, name(a)));
+  await on(b.zone, table, () => ctx.keyed.materialise(b, name(b)));
+  return ctx.keyed.differences(name(a), name(b), ctx.maxKeys);
+}
+
+/** What to do when `a` and `b` disagree. */
+function nextStep(table: WarehouseTableDef, [a]: readonly [Zone, Zone]): string {
+  if (a === 'source') {
+    return 'run `totes run` to capture them; if they stay, the run names a source table it skips (its capture point waits until it is readable)';
+  }
+  if (a === 'raw') {
+    return `run \`totes run\` to transform every ingest run; a difference that stays is explained by rows in quarantine/${lineage(table.name).from ?? ''}/ of the lake`;
+  }
+  return 'run `totes load`; if it still differs, rebuild the warehouse from the lake with `totes verify --repair`';
+}
+
+const describeKeys = (
+  table: WarehouseTableDef,
+  keys: readonly KeyDifference[],
+  [a, b]: readonly [Zone, Zone],
+) =>
+  keys.length === 0
+    ? 'no single key differs (the difference is in the totals)'
+    : `first differing ${table.naturalKey}: ${keys
+        .map(
+          (k) =>
+            `${k.key}${k.kind === 'missing' ? ` (not in ${b})` : k.kind === 'extra' ? ` (not in ${a})` : ''}`,
+        )
+        .join(', ')}`;
+
+function finding(
+  table: WarehouseTableDef,
+  what: 'current rows' | 'history rows',
+  between: readonly [Zone, Zone],
+  keys: readonly KeyDifference[],
+): VerifyFinding {
+  const subject = what === 'current rows' ? 'current rows' : 'fact versions';
+  return {
+    table: table.name,
+    between,
+    keys,
+    message: `${subject} differ between ${between[0]} and ${between[1]}; ${describeKeys(table, keys, between)}. Next: ${nextStep(table, between)}`,
+  };
+}
+
+function dimensionFinding(
+  table: WarehouseTableDef,
+  between: readonly [Zone, Zone],
+  keys: readonly KeyDifference[],
+): VerifyFinding {
+  return {
+    table: table.name,
+    between,
+    keys,
+    message: `members differ between ${between[0]} and ${between[1]}; ${describeKeys(table, keys, between)}. Next: ${nextStep(table, between)}`,
+  };
+}
 
 function check(
   table: string,
@@ -280,87 +536,4 @@ async function duckOne(duck: DuckSession, sql: string): Promise<{ n: string; che
   const row = rows[0] ?? [];
   const at = (name: string) => String(row[columns.indexOf(name)] ?? '0');
   return { n: at('n'), checksum: at('checksum') };
-}
-
-/** Reads committed lake objects into DuckDB (in place for a local lake, else downloaded). */
-class LakeReader {
-  private downloads = 0;
-
-  constructor(
-    private readonly lake: LakeStore,
-    readonly duck: DuckSession,
-    private readonly work: string,
-  ) {}
-
-  private async local(key: string): Promise<string> {
-    const inPlace = this.lake.localPath(key);
-    if (inPlace !== undefined) return inPlace;
-    const path = join(this.work, 'in', `${this.downloads++}-${key.split('/').pop() ?? 'object'}`);
-    await this.lake.download(key, path);
-    return path;
-  }
-
-  /**
-   * Every fact file under `curated/<fact>/`, and the stray ones: written by no committed batch
-   * or compaction, or replaced by a committed compaction and not deleted yet (a reader would
-   * count their rows twice).
-   */
-  async factFiles(table: WarehouseTableDef): Promise<{ paths: string[]; stray: string[] }> {
-    const { state } = await readTransformState(this.lake);
-    const committed = new Set<string>();
-    for (let s = 1; s <= state.seq; s++) {
-      for (const o of (await readTransformManifest(this.lake, s)).facts) committed.add(o.key);
-    }
-    const compaction = (await readCompactionState(this.lake)).state;
-    for (let s = 1; s <= compaction.seq; s++) {
-      for (const c of (await readCompactionManifest(this.lake, s)).compactions) {
-        committed.add(c.key);
-        for (const key of c.replaced) committed.delete(key);
-      }
-    }
-    const paths: string[] = [];
-    const stray: string[] = [];
-    for await (const key of this.lake.list(`curated/${table.name}/`)) {
-      if (!key.endsWith('.parquet')) continue;
-      if (!committed.has(key)) stray.push(key);
-      paths.push(await this.local(key));
-    }
-    return { paths, stray };
-  }
-
-  /** The committed snapshot file of a dimension, if any. */
-  async dimensionFile(dim: string): Promise<string | undefined> {
-    const { state } = await readTransformState(this.lake);
-    const key = state.dimensions[dim];
-    return key === undefined ? undefined : this.local(key);
-  }
-
-  /**
-   * `raw_cur_<t>`: the current state of a source table according to the committed raw
-   * objects (the latest version of each key, deleted ones dropped); and the versions count.
-   */
-  async rawCurrent(table: SourceTableDef): Promise<{ current: string; versions: string }> {
-    const { state } = await readIngestState(this.lake);
-    const files: { path: string; seq: number }[] = [];
-    for (let s = 1; s <= state.seq; s++) {
-      for (const o of (await readIngestManifest(this.lake, s)).objects) {
-        if (o.table === table.name && o.rows > 0) files.push({ path: await this.local(o.key), seq: s });
-      }
-    }
-    const name = ident(`raw_cur_${table.name}`);
-    if (files.length === 0) {
-      await this.duck.exec(
-        `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${table.columns.map((c) => `NULL::VARCHAR AS ${ident(c.name)}`).join(', ')} LIMIT 0`,
-      );
-      return { current: name, versions: '0' };
-    }
-    await this.duck.exec(readRawSql(table, files));
-    const raw = ident(`raw_${table.name}`);
-    const pk = ident(table.primaryKey);
-    await this.duck.exec(
-      `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * EXCLUDE (_v) FROM (SELECT *, row_number() OVER (PARTITION BY ${pk} ORDER BY _seq DESC) AS _v FROM ${raw}) WHERE _v = 1 AND _op <> 'd'`,
-    );
-    const versions = await this.duck.scalarNumber(`SELECT count(*) FROM ${raw}`);
-    return { current: name, versions: String(versions) };
-  }
 }

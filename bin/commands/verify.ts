@@ -44,7 +44,7 @@ export function renderReport(report: VerifyReport): string {
     { header: 'raw', value: (c) => c.values.raw, right: true },
     { header: 'lake', value: (c) => c.values.lake, right: true },
     { header: 'warehouse', value: (c) => c.values.warehouse, right: true },
-    { header: '', value: (c) => (c.ok ? 'ok' : 'MISMATCH') },
+    { header: '', value: (c) => (c.ok ? 'ok' : c.check === 'error' ? 'ERROR' : 'MISMATCH') },
   ]);
   const stray = report.strayFiles.length
     ? [
@@ -55,5 +55,6 @@ export function renderReport(report: VerifyReport): string {
   const verdict = report.ok
     ? 'verified: source, raw, lake and warehouse agree'
     : `MISMATCH in ${report.checks.filter((c) => !c.ok).length} check(s)${report.strayFiles.length ? ' and stray files' : ''}; run \`totes run\` if a run is unfinished, else look at the tables marked above`;
-  return [table, ...stray, '', verdict].join('\n');
+  const findings = report.findings.map((f) => `${f.table}: ${f.message}`);
+  return [table, ...stray, ...(findings.length ? ['', ...findings] : []), '', verdict].join('\n');
 }
