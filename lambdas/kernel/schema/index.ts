@@ -2,6 +2,7 @@ import { sourceTables } from './source';
 import type { ColumnDef, SourceTableDef, WarehouseTableDef } from './types';
 import { warehouseTables } from './warehouse';
 
+export * from './lineage';
 export * from './physical';
 export { sourceTables } from './source';
 export * from './types';

@@ -6,7 +6,17 @@
  */
 
 import { sqlString } from '../../kernel/duckdb/duckdb';
-import { duckdbType, ident, warehouseTable } from '../../kernel/schema';
+import {
+  type CalendarPart,
+  type ColumnSource,
+  column,
+  duckdbType,
+  ident,
+  lineage,
+  lineages,
+  type TableLineage,
+  warehouseTable,
+} from '../../kernel/schema';
 import { ISO_4217 } from '../iso4217';
 import {
   aliasSql,
@@ -26,63 +36,77 @@ export function iso4217TableSql(): string {
   return `CREATE TEMP TABLE ${ident(BATCH_TABLES.iso4217)} AS SELECT * FROM (VALUES ${rows.join(', ')}) t(code, name)`;
 }
 
-/** How one dimension is built from the transform's memory of its source tables. */
+/** The dimensions built from source tables (all but `dim_date`), in load order. */
+export const sourcedDimensions: readonly TableLineage[] = lineages.filter(
+  (l) => l.kind === 'dimension' && l.from !== undefined,
+);
+
+/** The ISO 4217 lookup joined for a column that names the currency code in `column`. */
+const isoAlias = (column: string): string => ident(`iso4217_${column}`);
+
+/** The expression of a dimension column over its source tables, aliased by their names. */
+function dimensionExpr(dim: string, source: ColumnSource): string {
+  switch (source.kind) {
+    case 'column':
+      return `${ident(source.table)}.${ident(source.column)}`;
+    case 'iso4217_name':
+      return `${isoAlias(source.column)}.name`;
+    default:
+      throw new RangeError(`dimension ${dim} has a ${source.kind} column the transform cannot compute`);
+  }
+}
+
+/**
+ * The FROM clause of a dimension: its main source, inner-joined to the tables it joins (a
+ * row whose parent row is unknown is left out: the star columns are NOT NULL, and it
+ * appears once the parent arrives), left-joined to the ISO 4217 lookup for the currency
+ * names. `source` names each source table's relation (`cur_<t>` or `delta_<t>`).
+ */
+function dimensionFrom(l: TableLineage, source: (table: string) => string): string {
+  const from = l.from ?? '';
+  const main = `${source(from)} AS ${ident(from)}`;
+  const joins = l.joins.map(
+    (j) =>
+      `JOIN ${source(j.table)} AS ${ident(j.table)} ON ${ident(j.table)}.${ident(j.column)} = ${ident(from)}.${ident(j.on)}`,
+  );
+  const lookups = l.columns.flatMap(({ source: s }) =>
+    s.kind === 'iso4217_name'
+      ? [
+          `LEFT JOIN ${ident(BATCH_TABLES.iso4217)} AS ${isoAlias(s.column)} ON ${isoAlias(s.column)}.code = upper(trim(${ident(s.table)}.${ident(s.column)}))`,
+        ]
+      : [],
+  );
+  return [main, ...joins, ...lookups].join(' ');
+}
+
+/** How one dimension is built from its source tables' relations, in SQL both DuckDB and PostgreSQL read. */
 export interface DimensionRecipe {
   /** Source tables it reads; a change to any of them rebuilds it (the ripple). */
   readonly sources: readonly string[];
-  /** FROM clause over the relations `source` names for each source table (`cur_<t>` by default). */
+  /** FROM clause over the relations `source` names for each source table. */
   readonly from: (source: (table: string) => string) => string;
   /** Expressions for columns not taken as `<alias>.<same name>`. */
   readonly exprs: Readonly<Record<string, string>>;
+  /** The main source's alias in {@link DimensionRecipe.from}. */
   readonly alias: string;
 }
 
 /**
- * Every dimension but `dim_date`. Inner joins: a staff row whose department is unknown is
- * left out (the warehouse columns are NOT NULL) and appears once the department arrives.
+ * The recipes of {@link sourcedDimensions}, derived from the lineage.
+ * @deprecated read the lineage (`lineage()` in the schema module) instead; kept while
+ * `app/verify/verify.ts` moves to it.
  */
-export const DIMENSIONS: Readonly<Record<string, DimensionRecipe>> = {
-  dim_staff: {
-    sources: ['staff', 'department'],
-    from: (r) => `${r('staff')} s JOIN ${r('department')} d ON d.department_id = s.department_id`,
-    exprs: { department_name: 'd.department_name', location: 'd.location' },
-    alias: 's',
-  },
-  dim_location: {
-    sources: ['address'],
-    from: (r) => `${r('address')} a`,
-    exprs: { location_id: 'a.address_id' },
-    alias: 'a',
-  },
-  dim_design: { sources: ['design'], from: (r) => `${r('design')} d`, exprs: {}, alias: 'd' },
-  dim_currency: {
-    sources: ['currency'],
-    from: (r) => `${r('currency')} c LEFT JOIN iso4217 i ON i.code = upper(trim(c.currency_code))`,
-    exprs: { currency_name: 'i.name' },
-    alias: 'c',
-  },
-  dim_counterparty: {
-    sources: ['counterparty', 'address'],
-    from: (r) => `${r('counterparty')} c JOIN ${r('address')} a ON a.address_id = c.legal_address_id`,
-    exprs: {
-      counterparty_legal_address_line_1: 'a.address_line_1',
-      counterparty_legal_address_line_2: 'a.address_line_2',
-      counterparty_legal_district: 'a.district',
-      counterparty_legal_city: 'a.city',
-      counterparty_legal_postal_code: 'a.postal_code',
-      counterparty_legal_country: 'a.country',
-      counterparty_legal_phone_number: 'a.phone',
-    },
-    alias: 'c',
-  },
-  dim_payment_type: {
-    sources: ['payment_type'],
-    from: (r) => `${r('payment_type')} p`,
-    exprs: {},
-    alias: 'p',
-  },
-  dim_transaction: { sources: ['transaction'], from: (r) => `${r('transaction')} t`, exprs: {}, alias: 't' },
-};
+export const DIMENSIONS: Readonly<Record<string, DimensionRecipe>> = Object.fromEntries(
+  sourcedDimensions.map((l): [string, DimensionRecipe] => {
+    const alias = ident(l.from ?? '');
+    const exprs: Record<string, string> = {};
+    for (const c of l.columns) {
+      const expr = dimensionExpr(l.table, c.source);
+      if (expr !== `${alias}.${ident(c.name)}`) exprs[c.name] = expr;
+    }
+    return [l.table, { sources: l.sources, from: (source) => dimensionFrom(l, source), exprs, alias }];
+  }),
+);
 
 /**
  * `new_<dim>`: the complete dimension rebuilt from the memory after the batch; or, with
@@ -93,38 +117,40 @@ export function dimensionSql(
   source: (table: string) => string = (t) => rel('cur', t),
   target = rel('new', dim),
 ): string {
-  const recipe = DIMENSIONS[dim];
-  if (!recipe) throw new RangeError(`no recipe for dimension ${dim}`);
+  const l = lineage(dim);
+  if (l.from === undefined) throw new RangeError(`dimension ${dim} is not built from a source table`);
   const table = warehouseTable(dim);
-  const select = table.columns.map((c) => {
-    const expr = recipe.exprs[c.name] ?? `${recipe.alias}.${ident(c.name)}`;
-    return `CAST(${expr} AS ${duckdbType(c.type)}) AS ${ident(c.name)}`;
+  const select = l.columns.map((c) => {
+    const type = duckdbType(column(table, c.name).type);
+    return `CAST(${dimensionExpr(dim, c.source)} AS ${type}) AS ${ident(c.name)}`;
   });
-  return `CREATE OR REPLACE TEMP TABLE ${target} AS SELECT ${select.join(', ')} FROM ${recipe.from(source)} ORDER BY ${ident(table.naturalKey)}`;
+  return `CREATE OR REPLACE TEMP TABLE ${target} AS SELECT ${select.join(', ')} FROM ${dimensionFrom(l, source)} ORDER BY ${ident(table.naturalKey)}`;
 }
+
+/** DuckDB's expression of each calendar attribute of the date `d` (ISO day of week, English names). */
+const CALENDAR: Readonly<Record<CalendarPart, string>> = {
+  date: 'd',
+  year: 'year(d)',
+  month: 'month(d)',
+  day: 'day(d)',
+  iso_day_of_week: 'isodow(d)',
+  day_name: 'dayname(d)',
+  month_name: 'monthname(d)',
+  quarter: 'quarter(d)',
+};
 
 /**
  * `new_dim_date`: the dates already in `dim_date` plus every date the batch's new fact rows
- * reference (`fact_dates`), with their calendar attributes (ISO day of week, English names).
+ * reference (`fact_dates`), with their calendar attributes.
  */
 export function dimDateSql(): string {
   const table = warehouseTable('dim_date');
-  const exprs: Record<string, string> = {
-    date_id: 'd',
-    year: 'year(d)',
-    month: 'month(d)',
-    day: 'day(d)',
-    day_of_week: 'isodow(d)',
-    day_name: 'dayname(d)',
-    month_name: 'monthname(d)',
-    quarter: 'quarter(d)',
-  };
-  const select = table.columns.map((c) => {
-    const expr = exprs[c.name];
-    if (!expr) throw new RangeError(`dim_date column ${c.name} has no expression`);
-    return `CAST(${expr} AS ${duckdbType(c.type)}) AS ${ident(c.name)}`;
+  const select = lineage('dim_date').columns.map((c) => {
+    if (c.source.kind !== 'calendar')
+      throw new RangeError(`dim_date column ${c.name} is not a calendar attribute`);
+    return `CAST(${CALENDAR[c.source.part]} AS ${duckdbType(column(table, c.name).type)}) AS ${ident(c.name)}`;
   });
-  const union = `SELECT date_id AS d FROM ${rel('prev', 'dim_date')} UNION SELECT d FROM ${ident(BATCH_TABLES.factDates)}`;
+  const union = `SELECT ${ident(table.naturalKey)} AS d FROM ${rel('prev', 'dim_date')} UNION SELECT d FROM ${ident(BATCH_TABLES.factDates)}`;
   return `CREATE OR REPLACE TEMP TABLE ${rel('new', 'dim_date')} AS
 SELECT ${select.join(', ')} FROM (${union}) WHERE d IS NOT NULL ORDER BY d`;
 }
@@ -192,18 +218,18 @@ export async function rebuildDimensions(
   changed: ReadonlySet<string>,
 ): Promise<string[]> {
   const rebuilt: string[] = [];
-  for (const [dim, recipe] of Object.entries(DIMENSIONS)) {
-    if (!recipe.sources.some((s) => changed.has(s))) continue;
+  for (const { table: dim, sources } of sourcedDimensions) {
+    if (!sources.some((s) => changed.has(s))) continue;
     await definePrevious(session, dim);
-    if (recipe.sources.length === 1) {
+    if (sources.length === 1) {
       await session.step(dim, keyedDimensionSql(dim, session.state.dimensions[dim] === undefined));
     } else {
-      for (const source of recipe.sources) await ensureCurrent(session, source);
+      for (const source of sources) await ensureCurrent(session, source);
       await session.step(dim, [dimensionSql(dim)]);
-      await warnOfOrphans(session, dim, recipe.sources[0] ?? '');
+      await warnOfOrphans(session, dim, sources[0] ?? '');
       await session.step(dim, [dimensionChangesSql(dim)]);
     }
-    if (await differs(session, dim, recipe.sources.length === 1)) {
+    if (await differs(session, dim, sources.length === 1)) {
       await session.step(dim, [aliasSql(relation('cur', dim), relation('new', dim))]);
       session.define('cur', dim);
       rebuilt.push(dim);

@@ -7,12 +7,13 @@
 import { sqlString } from '../../kernel/duckdb/duckdb';
 import {
   type ColumnDef,
+  columnSource,
+  datesReferenced,
   duckdbType,
+  factSourceTables,
   ident,
   type SourceTableDef,
-  sourceTable,
   type WarehouseTableDef,
-  warehouseTables,
 } from '../../kernel/schema';
 import { ensureDimension } from './dimensions';
 import { loadChanges, type RawFile } from './inputs';
@@ -21,32 +22,32 @@ import { BATCH_TABLES, rel } from './relations';
 import type { BatchSession } from './session';
 
 /** Source tables whose versions become fact rows. */
-export const factSources: ReadonlySet<string> = new Set(
-  warehouseTables.flatMap((t) => (t.kind === 'fact' && t.sourceTable ? [t.sourceTable] : [])),
-);
+export const factSources: ReadonlySet<string> = new Set(factSourceTables);
 
 const TIME_OF_DAY = `'%H:%M:%S.%g'`;
 
-/** Fact columns whose value comes from a differently named source column. */
-const FACT_RENAMES: Readonly<Record<string, string>> = { sales_staff_id: 'staff_id' };
-
 /**
  * The expression of fact column `column` over a relation with the source columns plus
- * `_observed_at` and `_deleted`.
+ * `_observed_at` and `_deleted`, from the column's lineage.
  */
 export function factExpr(fact: WarehouseTableDef, column: ColumnDef): string {
-  const audit = /^(created|last_updated)_(date|time)$/.exec(column.name);
-  if (audit) {
-    const source = ident(audit[1] === 'created' ? 'created_at' : 'last_updated');
-    return audit[2] === 'date' ? `CAST(${source} AS DATE)` : `strftime(${source}, ${TIME_OF_DAY})`;
+  const source = columnSource(fact.name, column.name);
+  switch (source.kind) {
+    case 'column':
+      return ident(source.column);
+    case 'date_of':
+      return `CAST(${ident(source.column)} AS DATE)`;
+    case 'time_of':
+      return `strftime(${ident(source.column)}, ${TIME_OF_DAY})`;
+    case 'observed_at':
+      return '_observed_at';
+    case 'deleted':
+      return '_deleted';
+    default:
+      throw new RangeError(
+        `fact ${fact.name}.${column.name} has a ${source.kind} source the transform cannot compute`,
+      );
   }
-  if (column.name === 'observed_at') return '_observed_at';
-  if (column.name === 'is_deleted') return '_deleted';
-  const name = FACT_RENAMES[column.name] ?? column.name;
-  const source = sourceTable(fact.sourceTable ?? '');
-  if (!source.columns.some((c) => c.name === name))
-    throw new RangeError(`fact ${fact.name}.${column.name} has no source column ${source.name}.${name}`);
-  return ident(name);
 }
 
 /** The fact's columns with their curated types, as `CAST(expr AS type) AS name`. */
@@ -105,17 +106,14 @@ SELECT ${factSelect(fact)}, CAST(created_at AS DATE) AS dt
 FROM ${rel('ver', fact.sourceTable ?? '')} WHERE _new AND _changed AND NOT _unknown`;
 }
 
-/** Date columns of every fact (what `dim_date` must cover). */
-export function factDateColumns(fact: WarehouseTableDef): string[] {
-  return fact.columns.filter((c) => c.type === 'date').map((c) => c.name);
-}
-
 /** The table of every date the batch's fact rows reference, filled fact by fact. */
 export const factDatesTableSql = (): string => `CREATE TEMP TABLE ${ident(BATCH_TABLES.factDates)} (d DATE)`;
 
 /** Adds the dates `out_<fact>` references to `fact_dates`, before `out_<fact>` is dropped. */
 export function factDatesSql(fact: WarehouseTableDef): string {
-  const dates = factDateColumns(fact).map((c) => `SELECT ${ident(c)} AS d FROM ${rel('out', fact.name)}`);
+  const dates = datesReferenced()
+    .filter((d) => d.fact === fact.name)
+    .map((d) => `SELECT ${ident(d.column)} AS d FROM ${rel('out', fact.name)}`);
   return `INSERT INTO ${ident(BATCH_TABLES.factDates)} SELECT DISTINCT d FROM (${dates.join('\nUNION ALL ')}) WHERE d IS NOT NULL`;
 }
 

@@ -7,7 +7,7 @@ import {
   readTransformManifest,
 } from '../../../lambdas/kernel/lake/documents/manifests';
 import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
-import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import type { LakeStore, PutCondition } from '../../../lambdas/kernel/lake/lake-store';
 import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
 import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
@@ -297,9 +297,9 @@ describe('transform of changes', () => {
       at(1),
     );
     const crashing: LakeStore = Object.assign(Object.create(fx.lake) as LakeStore, {
-      putIf: async (key: string) => {
+      putIf: async (key: string, body: Buffer | string, condition: PutCondition) => {
         if (key === TRANSFORM_STATE_KEY) throw new Error('simulated crash before the commit');
-        throw new Error(`unexpected putIf ${key}`);
+        return fx.lake.putIf(key, body, condition);
       },
     });
     await expect(runTransform(fx, { lake: crashing })).rejects.toThrow('simulated crash');

@@ -4,6 +4,7 @@ import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
 import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
 import { COMPACTION_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
 import { silentLog } from '../../../lambdas/kernel/logger';
+import { dimensionSourcesOf } from '../../../lambdas/kernel/schema';
 import { inserts, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
 import { closeReader, query, runTransform } from './helpers';
 
@@ -29,7 +30,7 @@ describe('fact compaction', () => {
   /** Batch 1 loads the dimensions and orders 2–4; batches 2–5 each add a version of order 2. */
   beforeEach(async () => {
     fx = await RawFixture.create();
-    const dims = ['address', 'counterparty', 'currency', 'department', 'design', 'payment_type', 'staff'];
+    const dims = dimensionSourcesOf('fact_sales_order');
     await fx.commitRun(
       {
         ...Object.fromEntries(dims.map((t) => [t, inserts(realRows(t))])),

@@ -1,0 +1,24 @@
+import { warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
+import { dimensionRefs, factExpr, factSelect } from '../../../lambdas/transform/batch/facts';
+
+describe('fact rows from the lineage', () => {
+  it('maps every fact column to a source column or a derived value', () => {
+    for (const fact of warehouseTables.filter((t) => t.kind === 'fact')) {
+      for (const column of fact.columns) expect(() => factExpr(fact, column)).not.toThrow();
+    }
+    const sales = warehouseTable('fact_sales_order');
+    expect(factSelect(sales)).toContain(`CAST("staff_id" AS INTEGER) AS "sales_staff_id"`);
+    expect(factSelect(sales)).toContain(
+      `CAST(strftime("created_at", '%H:%M:%S.%g') AS VARCHAR) AS "created_time"`,
+    );
+  });
+
+  it('checks fact references against every dimension but dim_date', () => {
+    expect(dimensionRefs(warehouseTable('fact_payment')).map((c) => c.name)).toEqual([
+      'transaction_id',
+      'counterparty_id',
+      'currency_id',
+      'payment_type_id',
+    ]);
+  });
+});

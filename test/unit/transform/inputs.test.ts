@@ -1,0 +1,46 @@
+import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
+import { sourceTable } from '../../../lambdas/kernel/schema';
+import { checkSql, readRawSql } from '../../../lambdas/transform/batch/inputs';
+
+describe('batch inputs', () => {
+  it('reads raw JSON with every column named and typed, never auto-detected', () => {
+    const sql = readRawSql(sourceTable('sales_order'), [{ path: "/lake/it's.jsonl.gz", seq: 7 }]);
+    expect(sql).toContain(
+      `read_json('/lake/it''s.jsonl.gz', format = 'newline_delimited', compression = 'gzip', columns = {`,
+    );
+    expect(sql).toContain(`'unit_price': 'VARCHAR'`);
+    expect(sql).toContain(`'units_sold': 'BIGINT'`);
+    expect(sql).toContain(`'_extracted_at': 'VARCHAR'`);
+    expect(sql).toContain('7::INTEGER AS _seq');
+    expect(sql).not.toMatch(/auto_detect\s*=\s*true/);
+  });
+
+  it('finds the first failing check of each row on DuckDB', async () => {
+    const duck = await openDuck({ memoryLimit: '256MB', threads: 1 });
+    try {
+      const table = sourceTable('currency');
+      await duck.exec(`CREATE TEMP TABLE raw_currency AS SELECT * FROM (VALUES
+        ('c', 1::BIGINT, 'GBP', '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
+        ('c', 2, NULL, '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
+        ('c', 3, 'EUR', 'soon', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
+        ('x', 4, 'USD', '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000'),
+        ('d', 5, NULL, NULL, NULL, '2024-11-15T15:00:00.000'),
+        ('c', 6000000000, 'USD', '2022-11-03T14:20:49.962', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000')
+      ) t(_op, currency_id, currency_code, created_at, last_updated, _extracted_at)`);
+      await duck.exec(checkSql(table));
+      const result = await duck.all(
+        'SELECT currency_id, _reason, _column FROM chk_currency ORDER BY currency_id',
+      );
+      expect(result.rows).toEqual([
+        ['1', null, null],
+        ['2', 'not_null', 'currency_code'],
+        ['3', 'invalid_timestamp', 'created_at'],
+        ['4', 'invalid_op', '_op'],
+        ['5', null, null],
+        ['6000000000', 'invalid_int', 'currency_id'],
+      ]);
+    } finally {
+      duck.close();
+    }
+  });
+});
