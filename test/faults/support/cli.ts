@@ -15,11 +15,16 @@ export interface TotesOutcome {
  * Runs `totes <args>` as a real child process (`bin/totes.cjs`) with `env` added to a clean
  * copy of this process's environment, and waits for it to end — normally or by a signal.
  */
-export function totes(args: readonly string[], env: Readonly<Record<string, string>>): Promise<TotesOutcome> {
+export function totes(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  options: { readonly cwd?: string } = {},
+): Promise<TotesOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [TOTES, ...args], {
       env: { ...cleanEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
