@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '../app/local/embedded-postgres';
 import { installFaultInjection } from '../app/local/fault-injection';
 import type { Catalog } from '../lambdas/kernel/catalog/catalog';
@@ -14,10 +15,55 @@ export interface Environment {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly lake: LakeStore;
-  /** Where dimension snapshots are published: pointer objects in the lake. */
+  /** Where dimension snapshots are published: AWS Glue with `GLUE_DATABASE`, else pointer objects in the lake. */
   readonly catalog: Catalog;
   readonly log: Log;
   close(): Promise<void>;
+}
+
+/** Global options every command passes on. */
+export interface GlobalOptions {
+  readonly verbose?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The folder whose `.totes` is the default `TOTES_HOME`: the nearest folder at or above `cwd`
+ * that holds a `.totes` folder, else the project root (the nearest one holding a
+ * `package.json`), else `cwd`. So `totes status` run from `docs/` finds the project's state
+ * instead of quietly starting an empty `docs/.totes`.
+ */
+export function homeBase(cwd: string = process.cwd()): string {
+  const start = resolve(cwd);
+  const nearest = (has: (dir: string) => boolean) => {
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (has(dir)) return dir;
+      if (dirname(dir) === dir) return undefined;
+    }
+  };
+  return (
+    nearest((dir) => isDirectory(join(dir, '.totes'))) ??
+    nearest((dir) => existsSync(join(dir, 'package.json'))) ??
+    start
+  );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The configuration as the CLI reads it: {@link loadConfig}, with `TOTES_HOME` defaulting to
+ * `<homeBase>/.totes` (a relative `TOTES_HOME` is taken from the current folder).
+ */
+export function cliConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  return loadConfig(env, env.TOTES_HOME?.trim() ? cwd : homeBase(cwd));
 }
 
 /**
@@ -25,9 +71,9 @@ export interface Environment {
  * embedded PostgreSQL (data in `<TOTES_HOME>/pg`, reused across runs) with the databases
  * `totesys` and `warehouse`; an unset `LAKE_URL` is the folder `<TOTES_HOME>/lake`.
  */
-export async function openEnvironment(options: { verbose?: boolean } = {}): Promise<Environment> {
-  const config = loadConfig();
-  const log = new JsonLogger({ level: options.verbose ? 'debug' : 'warn' });
+export async function openEnvironment(options: GlobalOptions = {}): Promise<Environment> {
+  const config = cliConfig();
+  const log = new JsonLogger({ level: options.verbose ? 'debug' : options.quiet ? 'error' : 'warn' });
   const needsEmbedded = config.totesysUrl === undefined || config.warehouseUrl === undefined;
   const server = needsEmbedded ? await startEmbeddedPostgres(join(config.home, 'pg'), { log }) : undefined;
   if (server && config.totesysUrl === undefined) await server.ensureDatabase('totesys');
@@ -39,10 +85,33 @@ export async function openEnvironment(options: { verbose?: boolean } = {}): Prom
     sourceUrl: config.totesysUrl ?? server?.url('totesys') ?? '',
     warehouseUrl: config.warehouseUrl ?? server?.url('warehouse') ?? '',
     lake,
-    catalog: new LocalCatalog(lake),
+    catalog: await openCatalog(config, lake),
     log,
     close: async () => {
       await server?.stop();
     },
   };
+}
+
+/**
+ * The catalog the transform publishes dimensions through. On an S3 lake with `GLUE_DATABASE`
+ * set (the deployed stack's `GlueDatabase` output), AWS Glue, as the deployed transform does,
+ * so Athena sees what a CLI run publishes; otherwise pointer objects in the lake.
+ */
+export async function openCatalog(
+  config: Pick<Config, 'lakeUrl' | 'awsRegion'>,
+  lake: LakeStore,
+  env: Env = process.env,
+): Promise<Catalog> {
+  const database = env.GLUE_DATABASE?.trim();
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(config.lakeUrl);
+  if (!database || !s3?.[1]) return new LocalCatalog(lake);
+  // Loaded here so that commands on a local lake never load the Glue client.
+  const { GlueCatalog } = await import('../lambdas/kernel/catalog/glue-catalog');
+  return GlueCatalog.fromOptions({
+    database,
+    bucket: s3[1],
+    prefix: s3[2] ?? '',
+    ...(config.awsRegion ? { region: config.awsRegion } : {}),
+  });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openLocalAthena } from '../../app/analytics/local-athena';
 import {
   athenaExecutionParameters,
   bindParameters,
@@ -9,7 +8,7 @@ import {
 } from '../../app/analytics/named-queries';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
-import { formatResult, type QueryFormat } from './query';
+import { printQuery, type QueryOptions, queryFormat } from './query';
 
 /**
  * `totes queries`: lists the analysts' named queries (athena-queries/); `totes queries <name>
@@ -23,47 +22,42 @@ export function register(program: Command): void {
     )
     .argument('[name]', 'a named query, e.g. sales_by_month')
     .argument('[values...]', "the query's parameter values in order, e.g. 2024-11-15")
-    .option('--json', 'print JSON (the list, or the rows as objects)')
-    .option('--csv', 'print the rows as CSV')
+    .option(
+      '--json',
+      'print JSON (the list, or the rows as objects: integers as numbers, decimals as exact strings)',
+    )
+    .option('--csv', 'print the rows as CSV: NULL is an empty field, the empty string ""')
     .option(
       '--sql',
       'print the SQL with the values bound (and the Athena execution parameters) instead of running it',
     )
-    .action(
-      async (
-        name: string | undefined,
-        values: string[],
-        options: { json?: boolean; csv?: boolean; sql?: boolean },
-      ) => {
-        if (name === undefined) {
-          const queries = await readNamedQueries();
-          emit(options.json, queries.map(summary), () => renderList(queries));
-          return;
-        }
-        const query = await findNamedQuery(name);
-        const sql = bindParameters(query, values);
-        if (options.sql) {
-          emit(
-            options.json,
-            { name, sql, athenaExecutionParameters: athenaExecutionParameters(query, values) },
-            () => sql,
-          );
-          return;
-        }
-        const env = await openEnvironment(program.opts());
-        try {
-          const athena = await openLocalAthena(env.lake);
-          try {
-            const format: QueryFormat = options.json ? 'json' : options.csv ? 'csv' : 'table';
-            process.stdout.write(`${formatResult(await athena.runQuery(sql), format)}\n`);
-          } finally {
-            athena.close();
-          }
-        } finally {
-          await env.close();
-        }
-      },
-    );
+    .option('--workgroup <name>', 'S3 lake: the Athena workgroup to run in (default: $ATHENA_WORKGROUP)')
+    .option('--database <name>', 'S3 lake: the Glue database of the tables (default: $GLUE_DATABASE)')
+    .action(async (name: string | undefined, values: string[], options: QueryOptions & { sql?: boolean }) => {
+      if (name === undefined) {
+        const queries = await readNamedQueries();
+        emit(options.json, queries.map(summary), () => renderList(queries));
+        return;
+      }
+      const query = await findNamedQuery(name);
+      const sql = bindParameters(query, values);
+      if (options.sql) {
+        emit(
+          options.json,
+          { name, sql, athenaExecutionParameters: athenaExecutionParameters(query, values) },
+          () => sql,
+        );
+        return;
+      }
+      const format = queryFormat(options);
+      const env = await openEnvironment(program.opts());
+      try {
+        const athena = { sql: query.sql, parameters: athenaExecutionParameters(query, values) };
+        await printQuery(env, { sql, athena }, format, options);
+      } finally {
+        await env.close();
+      }
+    });
 }
 
 function summary(query: NamedQuery) {
