@@ -16,6 +16,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PreconditionFailedError } from '../errors';
+import { LakeStoreError } from './errors';
 import type { LakeStore, ObjectVersion, PutCondition } from './lake-store';
 
 /** Suffix of in-flight temp files; never listed, so a half-written file is never read. */
@@ -23,7 +24,9 @@ const TEMP_MARK = '.tmp-';
 
 /**
  * A lake in a local folder. Writes go to a temp file beside the target and are renamed
- * into place (atomic on POSIX), so readers never see a partial object.
+ * into place (atomic on POSIX), so readers never see a partial object. Every file-system
+ * error is a {@link LakeStoreError} naming the file and what to do (Node's own messages for
+ * `write`/`read` name no path: `ENOSPC: no space left on device, write`).
  */
 export class LocalLakeStore implements LakeStore {
   readonly url: string;
@@ -48,6 +51,15 @@ export class LocalLakeStore implements LakeStore {
 
   async putIf(key: string, body: Buffer | string, condition: PutCondition): Promise<ObjectVersion> {
     const target = this.localPath(key);
+    return io('write', key, target, () => this.conditionalWrite(key, target, body, condition));
+  }
+
+  private async conditionalWrite(
+    key: string,
+    target: string,
+    body: Buffer | string,
+    condition: PutCondition,
+  ): Promise<ObjectVersion> {
     await mkdir(dirname(target), { recursive: true });
     const conflict = () =>
       new PreconditionFailedError(`${key} changed since it was read; another run may be active`, {
@@ -105,32 +117,39 @@ export class LocalLakeStore implements LakeStore {
   }
 
   async get(key: string): Promise<{ body: Buffer; version: ObjectVersion } | undefined> {
-    try {
-      const body = await readFile(this.localPath(key));
-      return { body, version: versionOf(body) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const path = this.localPath(key);
+    return io('read', key, path, async () => {
+      try {
+        const body = await readFile(path);
+        return { body, version: versionOf(body) };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
   }
 
   async download(key: string, localPath: string): Promise<void> {
-    await mkdir(dirname(localPath), { recursive: true });
-    await copyFile(this.localPath(key), localPath);
+    const path = this.localPath(key);
+    await io(`copy to ${localPath}`, key, path, async () => {
+      await mkdir(dirname(localPath), { recursive: true });
+      await copyFile(path, localPath);
+    });
   }
 
   async upload(localPath: string, key: string): Promise<void> {
-    await this.atomicWrite(key, (tmp) => copyFile(localPath, tmp));
+    await this.atomicWrite(key, (tmp) => copyFile(localPath, tmp), `copy ${localPath} to`);
   }
 
   async *list(prefix: string): AsyncIterable<string> {
     const keys: string[] = [];
-    await this.walk(this.root, keys);
+    await io('list', prefix, this.root, () => this.walk(this.root, keys));
     for (const key of keys.filter((k) => k.startsWith(prefix)).sort()) yield key;
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.localPath(key), { force: true });
+    const path = this.localPath(key);
+    await io('delete', key, path, () => rm(path, { force: true }));
   }
 
   private async walk(dir: string, into: string[]): Promise<void> {
@@ -148,17 +167,59 @@ export class LocalLakeStore implements LakeStore {
     }
   }
 
-  private async atomicWrite(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  private async atomicWrite(
+    key: string,
+    write: (tmp: string) => Promise<void>,
+    operation = 'write',
+  ): Promise<void> {
     const target = this.localPath(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-    try {
-      await write(tmp);
-      await rename(tmp, target);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
+    await io(operation, key, target, async () => {
+      await mkdir(dirname(target), { recursive: true });
+      const tmp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+      try {
+        await write(tmp);
+        await rename(tmp, target);
+      } catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+      }
+    });
+  }
+}
+
+/** What to do about a file-system error, by its code. */
+const NEXT_STEP: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk holding the lake is full: free space and run again (no partial object is left behind)',
+  EDQUOT: 'the disk quota of this user is used up: free space and run again',
+  EACCES: 'this user may not use that file: check the permissions of the lake folder',
+  EPERM: 'this user may not use that file: check the permissions of the lake folder',
+  EROFS: 'the lake folder is on a read-only file system: mount it writable or point LAKE_URL elsewhere',
+  EISDIR: 'a folder stands where the lake expects a file: move it away',
+  ENOTDIR: 'a file stands where the lake expects a folder: move it away',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and run again',
+  EIO: 'the disk reported an I/O error: check the disk',
+};
+
+/**
+ * Runs one file-system operation on `path`, turning its failure into a {@link LakeStoreError}
+ * that names the file, the error code and the next step. A lost compare-and-swap passes through.
+ */
+async function io<T>(operation: string, key: string, path: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof PreconditionFailedError || error instanceof LakeStoreError) throw error;
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    // Duck-typed: errors from another realm (a test VM) are not `instanceof Error`.
+    const reason =
+      typeof error === 'object' && error !== null && 'message' in error
+        ? String(error.message)
+        : String(error);
+    const next = NEXT_STEP[code];
+    throw new LakeStoreError(`cannot ${operation} ${path}: ${reason}${next ? `; ${next}` : ''}`, {
+      cause: error,
+      context: { key, path, ...(code ? { code } : {}) },
+    });
   }
 }
 
