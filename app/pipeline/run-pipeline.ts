@@ -42,6 +42,8 @@ export interface PipelineDeps {
   readonly lease?: WithLeaseOptions;
   /** Called when a stage starts and ends (progress display). */
   readonly onStage?: (stage: Stage, phase: 'start' | 'end') => void;
+  /** Called after each transform batch (progress display: rows per table as they are written). */
+  readonly onTransformBatch?: (batch: TransformResult) => void;
 }
 
 /** The outcome of one run, stage by stage, with timings. */
@@ -136,6 +138,7 @@ async function runStages(deps: PipelineDeps, clock: () => Date): Promise<Pipelin
       for (;;) {
         const batch = await transform({ lake, catalog: deps.catalog, log, workDir: deps.workDir, clock });
         batches.push(batch);
+        deps.onTransformBatch?.(batch);
         if (!batch.more) return batches;
       }
     });

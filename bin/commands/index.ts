@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as compact from './compact';
 import * as demo from './demo';
 import * as ingest from './ingest';
 import * as load from './load';
@@ -23,6 +24,7 @@ export const commands: RegisterCommand[] = [
   ingest.register,
   transform.register,
   load.register,
+  compact.register,
   run.register,
   watch.register,
   status.register,

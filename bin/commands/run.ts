@@ -6,8 +6,8 @@ import { type PipelineResult, runPipeline } from '../../app/pipeline/run-pipelin
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
 import { type Environment, openEnvironment } from '../environment';
-import { emit, renderTable } from '../output';
-import { stageProgress } from '../progress';
+import { emit, isQuiet, renderTable } from '../output';
+import { runProgress } from '../progress';
 
 /** Runs the pipeline once in an open environment (shared by `run`, `watch` and `demo`). */
 export async function runOnce(env: Environment, options: { waitMs?: number } = {}): Promise<PipelineResult> {
@@ -15,19 +15,20 @@ export async function runOnce(env: Environment, options: { waitMs?: number } = {
   const source = () => connectPg(env.sourceUrl, 'source');
   const warehouse = () => connectPg(env.warehouseUrl, 'warehouse');
   const workDir = await mkdtemp(join(tmpdir(), 'totes-run-'));
+  const progress = runProgress(env.log, { quiet: isQuiet() });
   try {
     return await runPipeline({
       source,
       warehouse,
       lake: env.lake,
       catalog: env.catalog,
-      log: env.log,
       workDir,
       lease: {
         waitMs: options.waitMs ?? 0,
         ...(env.config.leaseTtlMs ? { ttlMs: env.config.leaseTtlMs } : {}),
       },
-      onStage: stageProgress(),
+      // Rows and rates inside each stage, on stderr (a status line on a terminal).
+      ...progress,
     });
   } finally {
     await rm(workDir, { recursive: true, force: true });
