@@ -119,9 +119,10 @@ async function runStages(deps: PipelineDeps, clock: () => Date): Promise<Pipelin
         status: 'failed',
         seconds: elapsed(),
         error: message,
-        hint: hintFor(stage, error),
+        hint: hintFor(stage, error, stages),
       });
-      log.error(`the ${stage} stage failed`, { error });
+      // The run's error and record carry the message; the log keeps the detail (cause, stack).
+      log.debug(`the ${stage} stage failed`, { error });
       return undefined;
     } finally {
       seconds[stage] += elapsed();
@@ -192,8 +193,11 @@ async function runStages(deps: PipelineDeps, clock: () => Date): Promise<Pipelin
   }
 }
 
-/** What to do after `stage` failed, beyond what its error says. */
-function hintFor(stage: Stage, error: unknown): string {
+/** What to do after `stage` failed, beyond what its error says (`before`: the stages run before it). */
+function hintFor(stage: Stage, error: unknown, before: readonly StageOutcome[]): string {
+  const lakeFresh = ['ingest', 'transform'].every((s) =>
+    before.some((o) => o.stage === s && o.status === 'succeeded'),
+  );
   switch (stage) {
     case 'ingest':
       return error instanceof DatabaseUnavailableError
@@ -203,7 +207,7 @@ function hintFor(stage: Stage, error: unknown): string {
       return 'the next run removes what the unfinished batch wrote and redoes it';
     case 'load':
       return error instanceof DatabaseUnavailableError
-        ? 'the lake is up to date; once the warehouse is reachable, the next run (or totes load) loads every waiting batch'
+        ? `${lakeFresh ? 'the lake is up to date; ' : ''}once the warehouse is reachable, the next run (or totes load) loads every waiting batch`
         : 'the batch rolled back whole; the next run (or totes load) retries it';
     case 'compact':
       return 'the warehouse and the lake are correct; the next run removes what the compaction wrote and tries again';

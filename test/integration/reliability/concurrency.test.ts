@@ -83,20 +83,7 @@ describe('two totes runs at once', () => {
     expect(await ledger()).toEqual([1]);
   });
 
-  it('lets a new run in once the lease of a SIGKILLed holder expires (TOTES_LEASE_TTL)', async () => {
-    const ttl = { TOTES_LEASE_TTL: '10' };
-    // Dies by SIGKILL at its second lake write: right after it took the lease.
-    const crashed = await totes(['run'], { ...env, ...ttl, TOTES_CRASH_AT: 'lake-write:2' });
-    expect(crashed.signal).toBe('SIGKILL');
-
-    const blocked = await totes(['run'], { ...env, ...ttl });
-    expect(blocked.code).toBe(4);
-    expect(blocked.stderr).toContain('if it crashed, for the lease to expire');
-
-    const after = await totes(['run', '--wait', '40'], { ...env, ...ttl });
-    expect(after.code).toBe(0);
-    expect(await ledger()).toEqual([1]);
-  });
+  // A run killed holding the lease: test/integration/pipeline/stage-lease.test.ts (the next run starts at once).
 
   it('rejects a TOTES_LEASE_TTL that is not a whole number of seconds', async () => {
     const bad = await totes(['run'], { ...env, TOTES_LEASE_TTL: '1.5m' });
