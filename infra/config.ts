@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PipelineStage } from '../lambdas/kernel/aws/lambda-env';
 import { ConfigError } from '../lambdas/kernel/errors';
 
 /** Lambda processor architecture. DuckDB's native binding must match it (see the compute construct). */
@@ -36,11 +37,7 @@ export interface InfraConfig {
    */
   readonly destroyData: boolean;
   readonly architecture: LambdaArchitecture;
-  readonly functions: {
-    readonly ingest: FunctionSize;
-    readonly transform: FunctionSize;
-    readonly load: FunctionSize;
-  };
+  readonly functions: Readonly<Record<PipelineStage, FunctionSize>>;
   readonly warehouse: {
     /** RDS instance class and size, e.g. `t4g.micro`. */
     readonly instanceType: string;
@@ -74,6 +71,8 @@ export const DEFAULTS = {
   ingest: { memoryMiB: 1024, timeoutMinutes: 10, ephemeralStorageMiB: 2048 },
   transform: { memoryMiB: 4096, timeoutMinutes: 15, ephemeralStorageMiB: 10240 },
   load: { memoryMiB: 3072, timeoutMinutes: 15, ephemeralStorageMiB: 10240 },
+  /** Rewrites at most a few partitions of loaded fact files per run with DuckDB. */
+  compact: { memoryMiB: 2048, timeoutMinutes: 15, ephemeralStorageMiB: 4096 },
   warehouseInstanceType: 't4g.micro',
   allocatedStorageGiB: 20,
   backupRetentionDays: 7,
@@ -96,6 +95,7 @@ const schema = z.object({
   ingestMemoryMiB: positiveInt(128, 10240),
   transformMemoryMiB: positiveInt(128, 10240),
   loadMemoryMiB: positiveInt(128, 10240),
+  compactMemoryMiB: positiveInt(128, 10240),
   warehouseInstanceType: z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'an instance type such as t4g.micro'),
   warehouseMultiAz: flag,
   allocatedStorageGiB: positiveInt(20, 65536),
@@ -117,16 +117,21 @@ const schema = z.object({
  */
 export function loadInfraConfig(sources: ConfigSources): InfraConfig {
   const env = sources.env ?? process.env;
-  const pick = (key: string, envName?: string): unknown => {
+  const pick = (key: string, ...envNames: string[]): unknown => {
     const fromContext = sources.context(key);
     if (fromContext !== undefined && fromContext !== '') return fromContext;
-    const fromEnv = envName ? env[envName]?.trim() : undefined;
-    return fromEnv ? fromEnv : undefined;
+    for (const name of envNames) {
+      const fromEnv = env[name]?.trim();
+      if (fromEnv) return fromEnv;
+    }
+    return undefined;
   };
   const raw = {
     stage: pick('stage', 'TOTES_STAGE') ?? DEFAULTS.stage,
     account: pick('account', 'CDK_DEFAULT_ACCOUNT') ?? DEFAULTS.account,
-    region: pick('region', 'CDK_DEFAULT_REGION') ?? DEFAULTS.region,
+    // Not CDK_DEFAULT_REGION: the CDK CLI fills it with us-east-1 when no region is configured,
+    // so an offline synth would silently target another region than the deploy.
+    region: pick('region', 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? DEFAULTS.region,
     alertEmail: pick('alertEmail', 'TOTES_ALERT_EMAIL'),
     scheduleMinutes: pick('scheduleMinutes') ?? DEFAULTS.scheduleMinutes,
     freshnessMinutes: pick('freshnessMinutes') ?? DEFAULTS.freshnessMinutes,
@@ -135,6 +140,7 @@ export function loadInfraConfig(sources: ConfigSources): InfraConfig {
     ingestMemoryMiB: pick('ingestMemoryMiB') ?? DEFAULTS.ingest.memoryMiB,
     transformMemoryMiB: pick('transformMemoryMiB') ?? DEFAULTS.transform.memoryMiB,
     loadMemoryMiB: pick('loadMemoryMiB') ?? DEFAULTS.load.memoryMiB,
+    compactMemoryMiB: pick('compactMemoryMiB') ?? DEFAULTS.compact.memoryMiB,
     warehouseInstanceType: pick('warehouseInstanceType') ?? DEFAULTS.warehouseInstanceType,
     warehouseMultiAz: pick('warehouseMultiAz') ?? false,
     allocatedStorageGiB: pick('allocatedStorageGiB') ?? DEFAULTS.allocatedStorageGiB,
@@ -174,6 +180,7 @@ export function loadInfraConfig(sources: ConfigSources): InfraConfig {
       ingest: { ...DEFAULTS.ingest, memoryMiB: c.ingestMemoryMiB },
       transform: { ...DEFAULTS.transform, memoryMiB: c.transformMemoryMiB },
       load: { ...DEFAULTS.load, memoryMiB: c.loadMemoryMiB },
+      compact: { ...DEFAULTS.compact, memoryMiB: c.compactMemoryMiB },
     },
     warehouse: {
       instanceType: c.warehouseInstanceType,

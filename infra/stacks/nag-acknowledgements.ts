@@ -1,5 +1,8 @@
 import { type CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { PIPELINE_STAGES, type PipelineStage } from '../../lambdas/kernel/aws/lambda-env';
+import { compactedFactKey, compactionManifestKey } from '../../lambdas/kernel/lake/layout';
+import { factTables } from '../../lambdas/kernel/schema';
 import type { TotesysLakeStack } from './totesys-lake-stack';
 
 /** One accepted cdk-nag finding: its exact id (with the finding suffix) and why it is accepted. */
@@ -23,7 +26,7 @@ export function acknowledgeNagFindings(stack: TotesysLakeStack): void {
   const curatedBucket = arnRef(stack, stack.storage.curatedBucket.node.defaultChild);
   const kms = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((a) => `Action::${a}`);
 
-  const stageFindings: Record<'ingest' | 'transform' | 'load', string[]> = {
+  const stageFindings: Record<PipelineStage, string[]> = {
     ingest: [
       'Action::s3:Abort*',
       `Resource::${rawBucket}/raw/*`,
@@ -52,6 +55,20 @@ export function acknowledgeNagFindings(stack: TotesysLakeStack): void {
       'Action::s3:Abort*',
       `Resource::${curatedBucket}/*`,
       `Resource::${curatedBucket}/state/*`,
+      ...kms,
+    ],
+    compact: [
+      'Action::s3:GetObject*',
+      'Action::s3:GetBucket*',
+      'Action::s3:List*',
+      'Action::s3:DeleteObject*',
+      'Action::s3:Abort*',
+      `Resource::${curatedBucket}/state/*`,
+      `Resource::${curatedBucket}/${compactionManifestKey(0).replace(/[^/]+$/, '*')}`,
+      ...factTables.flatMap((fact) => [
+        `Resource::${curatedBucket}/curated/${fact.name}/dt=*`,
+        `Resource::${curatedBucket}/${compactedFactKey(fact.name, '*', '*')}`,
+      ]),
       ...kms,
     ],
   };
@@ -96,7 +113,12 @@ export function acknowledgeNagFindings(stack: TotesysLakeStack): void {
       reason:
         'X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery…) support no resource scoping',
     },
-    ...(['ingest', 'transform', 'load'] as const).map((stage) => ({
+    {
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted alerts topic needs data keys of its key; topic.grantPublish scopes it to that one key',
+    },
+    ...PIPELINE_STAGES.map((stage) => ({
       id: `AwsSolutions-IAM5[Resource::${arnRef(stack, stack.functions[stage].function.node.defaultChild)}:*]`,
       reason: `Invoking the ${stage} function by any of its versions, as the LambdaInvoke task's grant does; only that function`,
     })),

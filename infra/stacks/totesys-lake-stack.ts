@@ -4,11 +4,27 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import {
+  PIPELINE_STAGES,
+  type PipelineStage,
+  type StageEnvironment,
+  stageServiceName,
+} from '../../lambdas/kernel/aws/lambda-env';
+import { METRICS_NAMESPACE, STAGE_METRICS } from '../../lambdas/kernel/aws/stage-metrics';
 import { glueDatabaseName } from '../../lambdas/kernel/catalog/definitions';
+import {
+  COMPACTION_INTENT_KEY,
+  COMPACTION_STATE_KEY,
+  compactedFactKey,
+  compactionManifestKey,
+  LEASE_KEY,
+} from '../../lambdas/kernel/lake/layout';
+import { factTables } from '../../lambdas/kernel/schema';
 import type { InfraConfig } from '../config';
 import { AthenaWorkgroup } from '../constructs/analytics/athena-workgroup';
 import { LakeCatalog } from '../constructs/catalog/lake-catalog';
 import { PipelineFunction } from '../constructs/compute/pipeline-function';
+import type { PipelineFunctionProps } from '../constructs/compute/pipeline-function-props';
 import { PipelineMonitoring } from '../constructs/monitoring/pipeline-monitoring';
 import { LakeNetwork } from '../constructs/network/lake-network';
 import { PipelineStateMachine } from '../constructs/orchestration/pipeline-state-machine';
@@ -28,9 +44,6 @@ export interface TotesysLakeStackProps extends StackProps {
   readonly projectRoot?: string;
 }
 
-/** CloudWatch namespace of the pipeline's Powertools metrics. */
-export const METRICS_NAMESPACE = 'TotesysLake';
-
 /**
  * The whole deployment of one stage: network, lake buckets, warehouse, the three stage
  * functions, the scheduled state machine, the Glue catalog, the Athena workgroup, alarms and
@@ -45,11 +58,7 @@ export class TotesysLakeStack extends Stack {
   public readonly catalog: LakeCatalog;
   public readonly pipeline: PipelineStateMachine;
   public readonly monitoring: PipelineMonitoring;
-  public readonly functions: {
-    ingest: PipelineFunction;
-    transform: PipelineFunction;
-    load: PipelineFunction;
-  };
+  public readonly functions: { readonly [S in PipelineStage]: PipelineFunction<S> };
   private readonly zones: readonly string[];
 
   /** The configured AZs: answering here is what keeps synth free of AZ lookups (and credentials). */
@@ -97,17 +106,21 @@ export class TotesysLakeStack extends Stack {
       databaseName,
       rawBucket: this.storage.rawBucket,
       curatedBucket: this.storage.curatedBucket,
-      removalPolicy,
     });
 
-    const lakeEnvironment = {
+    const lake = {
       LAKE_URL: `s3://${this.storage.curatedBucket.bucketName}/`,
       RAW_LAKE_URL: `s3://${this.storage.rawBucket.bucketName}/`,
     };
     const architecture =
       config.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
-    const fn = (stage: 'ingest' | 'transform' | 'load', description: string, extra: Record<string, string>) =>
-      new PipelineFunction(this, `${stage[0]?.toUpperCase()}${stage.slice(1)}`, {
+    const fn = <S extends PipelineStage>(
+      stage: S,
+      description: string,
+      environment: StageEnvironment<S>,
+      placement: Partial<Pick<PipelineFunctionProps<S>, 'vpc' | 'vpcSubnets' | 'assetFolders'>> = {},
+    ) =>
+      new PipelineFunction<S>(this, `${stage[0]?.toUpperCase()}${stage.slice(1)}`, {
         stage,
         projectRoot,
         description,
@@ -119,28 +132,32 @@ export class TotesysLakeStack extends Stack {
         logRetention,
         removalPolicy,
         metricsNamespace: METRICS_NAMESPACE,
-        environment: { ...lakeEnvironment, ...extra },
-        ...(stage === 'load'
-          ? {
-              vpc: this.network.vpc,
-              vpcSubnets: this.network.privateSubnets,
-              assetFolders: ['warehouse-sql'],
-            }
-          : {}),
+        environment,
+        ...placement,
       });
     this.functions = {
       // Outside the VPC: the source database is external, and a NAT gateway only for it costs more than it protects.
       ingest: fn('ingest', 'Captures totesys changes into the raw zone', {
+        ...lake,
         SOURCE_SECRET_ARN: source.secret.secretArn,
       }),
       // Outside the VPC: it talks only to S3 and Glue, over TLS with IAM.
       transform: fn('transform', 'Builds the curated star schema from raw changes', {
+        ...lake,
         GLUE_DATABASE: databaseName,
       }),
-      load: fn('load', 'Applies curated batches to the warehouse', {
-        WAREHOUSE_SECRET_ARN: this.warehouse.secret.secretArn,
-        MIGRATIONS_DIR: '/var/task/warehouse-sql',
-      }),
+      load: fn(
+        'load',
+        'Applies curated batches to the warehouse',
+        {
+          ...lake,
+          WAREHOUSE_SECRET_ARN: this.warehouse.secret.secretArn,
+          MIGRATIONS_DIR: '/var/task/warehouse-sql',
+        },
+        { vpc: this.network.vpc, vpcSubnets: this.network.privateSubnets, assetFolders: ['warehouse-sql'] },
+      ),
+      // Outside the VPC: it talks only to S3.
+      compact: fn('compact', 'Merges the small fact files of loaded batches', { ...lake }),
     };
     this.grantStages(source);
 
@@ -159,21 +176,39 @@ export class TotesysLakeStack extends Stack {
       ingest: this.functions.ingest.function,
       transform: this.functions.transform.function,
       load: this.functions.load.function,
+      compact: this.functions.compact.function,
       alertTopic: this.monitoring.topic,
       scheduleMinutes: config.scheduleMinutes,
       logRetention,
       removalPolicy,
     });
     this.monitoring.watchPipeline({
-      functions: {
-        ingest: this.functions.ingest.function,
-        transform: this.functions.transform.function,
-        load: this.functions.load.function,
-      },
+      functions: Object.fromEntries(PIPELINE_STAGES.map((stage) => [stage, this.functions[stage].function])),
       stateMachine: this.pipeline.stateMachine,
       metricsNamespace: METRICS_NAMESPACE,
-      loadService: 'totesys-load',
+      loadService: stageServiceName('load'),
       freshness: Duration.minutes(config.freshnessMinutes),
+      stageMetrics: [
+        {
+          id: 'tables-skipped',
+          description:
+            'A source table could not be read and was skipped (the others went on); its changes wait until it is readable',
+          metricName: STAGE_METRICS.tablesFailed,
+          service: stageServiceName('ingest'),
+        },
+        {
+          id: 'rows-quarantined',
+          description: 'The transform quarantined source rows (quarantine/<table>/<batch>.jsonl says why)',
+          metricName: STAGE_METRICS.rowsQuarantined,
+          service: stageServiceName('transform'),
+        },
+        {
+          id: 'compaction-failed',
+          description: 'Fact compaction failed; the next run cleans up and retries',
+          metricName: STAGE_METRICS.compactionFailed,
+          service: stageServiceName('compact'),
+        },
+      ],
     });
 
     const athena = new AthenaWorkgroup(this, 'Athena', {
@@ -183,7 +218,6 @@ export class TotesysLakeStack extends Stack {
       resultsKey: this.storage.key,
       bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoff,
       queriesDir: join(projectRoot, 'athena-queries'),
-      removalPolicy,
     });
 
     if (config.quicksight.enabled && config.quicksight.principalArn) {
@@ -211,9 +245,9 @@ export class TotesysLakeStack extends Stack {
 
   /** Least privilege per stage: each reads and writes only what its step of the flow needs. */
   private grantStages(source: SourceDatabaseSecret): void {
-    const { ingest, transform, load } = this.functions;
+    const { ingest, transform, load, compact } = this.functions;
     const { rawBucket, curatedBucket } = this.storage;
-    // Ingest writes raw objects and keeps its state (cursors, key sets, manifests) in the curated bucket.
+    // Ingest writes raw objects and keeps its state (cursors, key sets, manifests, the lease) in the curated bucket.
     rawBucket.grantPut(ingest.function, 'raw/*');
     curatedBucket.grantReadWrite(ingest.function, 'state/*');
     source.secret.grantRead(ingest.function);
@@ -221,7 +255,7 @@ export class TotesysLakeStack extends Stack {
     rawBucket.grantRead(transform.function, 'raw/*');
     curatedBucket.grantReadWrite(transform.function);
     this.catalog.grantSwitchDimensions(transform.function);
-    // Load reads curated batches, records its progress in state/ and connects to the warehouse.
+    // Load reads curated batches, records its progress (and the lease) in state/ and connects to the warehouse.
     curatedBucket.grantRead(load.function);
     curatedBucket.grantReadWrite(load.function, 'state/*');
     this.warehouse.secret.grantRead(load.function);
@@ -230,5 +264,27 @@ export class TotesysLakeStack extends Stack {
       load.function,
       'load function to Secrets Manager',
     );
+    this.grantCompaction(compact.function);
+  }
+
+  /**
+   * What `compactFacts` (lambdas/compact/compact.ts) touches, no more: it reads the state
+   * documents (transform state and manifests, its own state, the lease), reads and deletes the
+   * fact files of loaded partitions, writes only new `compacted-*.parquet` files, and writes
+   * only its own state documents and the lease. Dimensions, raw and quarantine stay out of reach.
+   */
+  private grantCompaction(compact: lambda.IFunction): void {
+    const { curatedBucket } = this.storage;
+    curatedBucket.grantRead(compact, 'state/*');
+    const manifests = compactionManifestKey(0).replace(/[^/]+$/, '*');
+    for (const key of [COMPACTION_STATE_KEY, COMPACTION_INTENT_KEY, manifests, LEASE_KEY]) {
+      curatedBucket.grantPut(compact, key);
+    }
+    for (const fact of factTables) {
+      const partitions = `curated/${fact.name}/dt=*`;
+      curatedBucket.grantRead(compact, partitions);
+      curatedBucket.grantDelete(compact, partitions);
+      curatedBucket.grantPut(compact, compactedFactKey(fact.name, '*', '*'));
+    }
   }
 }

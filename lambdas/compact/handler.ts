@@ -1,17 +1,26 @@
 /**
  * Lambda entry of the compaction stage (Step Functions task `Compact`, after `Load` has
- * loaded every committed batch). Thin: validates the event, runs {@link compactFacts} over the
- * batches the load reported as loaded, and publishes what it did. A failure is thrown, so the
- * execution fails and alarms; nothing is lost (the next run removes what it wrote and retries).
+ * loaded every committed batch). Thin: validates the event, runs {@link compactFacts} under the
+ * pipeline lease over the batches the load reported as loaded, and publishes what it did. A
+ * failure is counted (`CompactionFailed`, alarmed) and thrown, so the execution fails and
+ * alarms too; nothing is lost (the next run removes what it wrote and retries).
+ * {@link createCompactHandler} takes every dependency, so tests pass their own.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { readStageEnvironment } from '../kernel/aws/lambda-env';
+import {
+  inScratchFolder,
+  type LeaseGuard,
+  lambdaEntry,
+  type StageHandler,
+} from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
+import { type MetricsSink, STAGE_METRICS } from '../kernel/aws/stage-metrics';
 import { loadConfig } from '../kernel/config';
+import type { LakeStore } from '../kernel/lake/lake-store';
 import { openLake } from '../kernel/lake/open-lake';
 import { compactFacts } from './compact';
 
@@ -29,28 +38,58 @@ export interface CompactSummary {
   readonly filesReplaced: number;
 }
 
-const logger = new Logger();
-const metrics = new Metrics();
-const log = powertoolsLog(logger);
-const config = loadConfig(process.env, '/tmp');
-const lake = openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl });
-
-export async function handler(event: unknown, context: Context): Promise<CompactSummary> {
-  const { executionId, loadedSeq } = compactEvent.parse(event ?? {});
-  logger.addContext(context);
-  logger.appendKeys({ executionId, stage: 'compact' });
-  const workDir = await mkdtemp(join('/tmp', 'compact-'));
-  try {
-    const result = await compactFacts({ lake: await lake, log, workDir, loadedSeq });
-    const filesReplaced = result.compactions.reduce((n, c) => n + c.replaced.length, 0);
-    metrics.addMetric('PartitionsCompacted', MetricUnit.Count, result.compactions.length);
-    return { seq: result.seq, partitions: result.compactions.length, filesReplaced };
-  } catch (error) {
-    log.error('fact compaction failed', { error });
-    metrics.addMetric('CompactionFailed', MetricUnit.Count, 1);
-    throw error;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-    metrics.publishStoredMetrics();
-  }
+/** Everything the compaction handler works with. */
+export interface CompactHandlerDeps {
+  readonly lake: LakeStore | Promise<LakeStore>;
+  readonly compactFacts: typeof compactFacts;
+  readonly lease: LeaseGuard;
+  readonly scratchRoot: string;
+  readonly logger: Logger;
+  readonly metrics: MetricsSink;
 }
+
+/** The compaction handler over `deps`. */
+export function createCompactHandler(deps: CompactHandlerDeps): StageHandler<CompactSummary> {
+  const log = powertoolsLog(deps.logger);
+  return async (event, context) => {
+    const { executionId, loadedSeq } = compactEvent.parse(event ?? {});
+    deps.logger.addContext(context);
+    deps.logger.appendKeys({ executionId, stage: 'compact' });
+    try {
+      const lake = await deps.lake;
+      const result = await inScratchFolder(deps.scratchRoot, 'compact', (workDir) =>
+        deps.lease('compact', () => deps.compactFacts({ lake, log, workDir, loadedSeq })),
+      );
+      const filesReplaced = result.compactions.reduce((n, c) => n + c.replaced.length, 0);
+      deps.metrics.addMetric(STAGE_METRICS.partitionsCompacted, MetricUnit.Count, result.compactions.length);
+      deps.metrics.addMetric(STAGE_METRICS.compactionFailed, MetricUnit.Count, 0);
+      return { seq: result.seq, partitions: result.compactions.length, filesReplaced };
+    } catch (error) {
+      log.error('fact compaction failed', { error });
+      deps.metrics.addMetric(STAGE_METRICS.compactionFailed, MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      deps.metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/**
+ * The deployed dependencies: the stage's environment contract read from `env`, real clients
+ * (their calls bounded by timeouts), the real stage. Building them makes no network call.
+ */
+export function compactLambdaDependencies(env: NodeJS.ProcessEnv): CompactHandlerDeps {
+  readStageEnvironment('compact', env);
+  const config = loadConfig(env, '/tmp');
+  return {
+    lake: openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl }),
+    compactFacts,
+    lease: (_purpose, work) => work(),
+    scratchRoot: tmpdir(),
+    logger: new Logger(),
+    metrics: new Metrics(),
+  };
+}
+
+/** The deployed handler, built on the first invocation of a container. */
+export const handler = lambdaEntry(() => createCompactHandler(compactLambdaDependencies(process.env)));

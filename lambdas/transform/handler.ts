@@ -1,19 +1,29 @@
 /**
  * Lambda entry of the transform stage (Step Functions task `Transform`, called again while
- * it answers `more: true`). Thin: validates the event, runs {@link transform} on `/tmp`.
+ * it answers `more: true`). Thin: validates the event, runs {@link transform} on a fresh
+ * scratch folder under the pipeline lease, publishes what it wrote and quarantined.
+ * {@link createTransformHandler} takes every dependency, so tests pass their own.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { duckDbSizing, requiredEnv } from '../kernel/aws/lambda-env';
+import { duckDbSizing, readStageEnvironment } from '../kernel/aws/lambda-env';
+import {
+  inScratchFolder,
+  type LeaseGuard,
+  lambdaEntry,
+  type StageHandler,
+} from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
+import { type MetricsSink, STAGE_METRICS } from '../kernel/aws/stage-metrics';
+import type { Catalog } from '../kernel/catalog/catalog';
 import { GlueCatalog } from '../kernel/catalog/glue-catalog';
 import { loadConfig } from '../kernel/config';
+import { ConfigError } from '../kernel/errors';
+import type { LakeStore } from '../kernel/lake/lake-store';
 import { openLake } from '../kernel/lake/open-lake';
-import { transform } from './transform';
+import { type TransformDeps, type TransformResult, transform } from './transform';
 
 /** What the state machine sends. */
 export const transformEvent = z.object({ executionId: z.string().optional() });
@@ -24,47 +34,86 @@ export interface TransformSummary {
   readonly more: boolean;
   readonly status: 'committed' | 'up-to-date';
   readonly seq: number;
+  /** Source rows quarantined by this batch; counted in the alarmed `RowsQuarantined` metric. */
   readonly quarantined: number;
 }
 
-const logger = new Logger();
-const metrics = new Metrics();
-const log = powertoolsLog(logger);
-const config = loadConfig(process.env, '/tmp');
-const lake = openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl });
-const catalog = GlueCatalog.fromOptions({
-  database: requiredEnv(process.env, 'GLUE_DATABASE'),
-  ...curatedLocation(config.lakeUrl),
-  ...(config.awsRegion ? { region: config.awsRegion } : {}),
-});
-const sizing = duckDbSizing(process.env);
-
-export async function handler(event: unknown, context: Context): Promise<TransformSummary> {
-  const { executionId } = transformEvent.parse(event ?? {});
-  logger.addContext(context);
-  logger.appendKeys({ executionId, stage: 'transform' });
-  // A fresh folder per call: a warm container may hold the previous call's files.
-  const workDir = await mkdtemp(join('/tmp', 'transform-'));
-  try {
-    const result = await transform({ lake: await lake, catalog, log, workDir, ...sizing });
-    const quarantined = result.quarantined.reduce((n, q) => n + q.rows, 0);
-    metrics.addMetric('FactVersions', MetricUnit.Count, sum(Object.values(result.facts)));
-    metrics.addMetric('RowsQuarantined', MetricUnit.Count, quarantined);
-    return { more: result.more, status: result.status, seq: result.seq, quarantined };
-  } catch (error) {
-    log.error('transform failed', { error });
-    throw error;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-    metrics.publishStoredMetrics();
-  }
+/** Everything the transform handler works with. */
+export interface TransformHandlerDeps {
+  readonly lake: LakeStore | Promise<LakeStore>;
+  readonly catalog: Catalog;
+  readonly transform: (deps: TransformDeps) => Promise<TransformResult>;
+  readonly lease: LeaseGuard;
+  /** DuckDB limits sized to the function (see `duckDbSizing`). */
+  readonly sizing: { readonly memoryLimit: string; readonly threads: number };
+  /** Where each call's scratch folder is made (`/tmp` in Lambda). */
+  readonly scratchRoot: string;
+  readonly logger: Logger;
+  readonly metrics: MetricsSink;
 }
 
-const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+/** The transform handler over `deps`. */
+export function createTransformHandler(deps: TransformHandlerDeps): StageHandler<TransformSummary> {
+  const log = powertoolsLog(deps.logger);
+  return async (event, context) => {
+    const { executionId } = transformEvent.parse(event ?? {});
+    deps.logger.addContext(context);
+    deps.logger.appendKeys({ executionId, stage: 'transform' });
+    try {
+      const lake = await deps.lake;
+      const result = await inScratchFolder(deps.scratchRoot, 'transform', (workDir) =>
+        deps.lease('transform', () =>
+          deps.transform({ lake, catalog: deps.catalog, log, workDir, ...deps.sizing }),
+        ),
+      );
+      const quarantined = result.quarantined.reduce((n, q) => n + q.rows, 0);
+      const versions = Object.values(result.facts).reduce((a, b) => a + b, 0);
+      deps.metrics.addMetric(STAGE_METRICS.factVersions, MetricUnit.Count, versions);
+      deps.metrics.addMetric(STAGE_METRICS.rowsQuarantined, MetricUnit.Count, quarantined);
+      for (const q of result.quarantined) log.warn('rows quarantined', { ...q });
+      return { more: result.more, status: result.status, seq: result.seq, quarantined };
+    } catch (error) {
+      log.error('transform failed', { error });
+      throw error;
+    } finally {
+      deps.metrics.publishStoredMetrics();
+    }
+  };
+}
 
 /** Bucket and prefix of the curated zone (`LAKE_URL`), where the catalog's tables point. */
-function curatedLocation(lakeUrl: string): { bucket: string; prefix: string } {
+export function curatedLocation(lakeUrl: string): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(lakeUrl);
-  if (!match?.[1]) throw new RangeError(`LAKE_URL must be s3://bucket/prefix in the Lambda (got ${lakeUrl})`);
+  if (!match?.[1]) {
+    throw new ConfigError(`LAKE_URL must be s3://bucket/prefix in the Lambda (got ${lakeUrl})`, {
+      context: { variable: 'LAKE_URL' },
+    });
+  }
   return { bucket: match[1], prefix: match[2] ?? '' };
 }
+
+/**
+ * The deployed dependencies: the stage's environment contract read from `env`, real clients
+ * (their calls bounded by timeouts), the real stage. Building them makes no network call.
+ */
+export function transformLambdaDependencies(env: NodeJS.ProcessEnv): TransformHandlerDeps {
+  const contract = readStageEnvironment('transform', env);
+  const config = loadConfig(env, '/tmp');
+  return {
+    lake: openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl }),
+    catalog: GlueCatalog.fromOptions({
+      database: contract.GLUE_DATABASE,
+      ...curatedLocation(config.lakeUrl),
+      ...(config.awsRegion ? { region: config.awsRegion } : {}),
+    }),
+    transform,
+    lease: (_purpose, work) => work(),
+    sizing: duckDbSizing(env),
+    scratchRoot: tmpdir(),
+    logger: new Logger(),
+    metrics: new Metrics(),
+  };
+}
+
+/** The deployed handler, built on the first invocation of a container. */
+export const handler = lambdaEntry(() => createTransformHandler(transformLambdaDependencies(process.env)));

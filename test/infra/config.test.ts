@@ -21,9 +21,17 @@ describe('loadInfraConfig', () => {
     expect(load({ region: 'eu-west-1' }).availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b']);
   });
 
-  it('takes account and region from the CDK environment when the context has none', () => {
-    const config = load({}, { CDK_DEFAULT_ACCOUNT: '444455556666', CDK_DEFAULT_REGION: 'us-east-1' });
-    expect([config.account, config.region]).toEqual(['444455556666', 'us-east-1']);
+  it('takes the account from the CDK environment and the region from AWS_REGION', () => {
+    const config = load({}, { CDK_DEFAULT_ACCOUNT: '444455556666', AWS_REGION: 'eu-west-1' });
+    expect([config.account, config.region]).toEqual(['444455556666', 'eu-west-1']);
+  });
+
+  it('targets eu-west-2 offline although the CDK CLI reports us-east-1 for an unconfigured region', () => {
+    expect(load({}, { CDK_DEFAULT_REGION: 'us-east-1' }).region).toBe('eu-west-2');
+  });
+
+  it('prefers the region context over AWS_REGION', () => {
+    expect(load({ region: 'eu-central-1' }, { AWS_REGION: 'eu-west-1' }).region).toBe('eu-central-1');
   });
 
   it('prefers context over the environment', () => {
@@ -41,6 +49,15 @@ describe('loadInfraConfig', () => {
     const { functions } = load();
     expect(functions.transform).toEqual({ memoryMiB: 4096, timeoutMinutes: 15, ephemeralStorageMiB: 10240 });
     expect(functions.load.memoryMiB).toBeGreaterThanOrEqual(3072);
+  });
+
+  it('sizes the compaction function on its own setting', () => {
+    expect(load().functions.compact).toEqual({
+      memoryMiB: 2048,
+      timeoutMinutes: 15,
+      ephemeralStorageMiB: 4096,
+    });
+    expect(load({ compactMemoryMiB: '3008' }).functions.compact.memoryMiB).toBe(3008);
   });
 
   it('names the setting that is invalid and how to set it', () => {

@@ -5,7 +5,23 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { readNamedQueries } from '../../infra/constructs/analytics/athena-workgroup';
 import type { TotesysLakeStack } from '../../infra/stacks/totesys-lake-stack';
-import { sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
+import { PIPELINE_STAGES, STAGE_ENVIRONMENT } from '../../lambdas/kernel/aws/lambda-env';
+import { STAGE_METRICS } from '../../lambdas/kernel/aws/stage-metrics';
+import {
+  COMPACTION_INTENT_KEY,
+  COMPACTION_STATE_KEY,
+  compactedFactKey,
+  compactionManifestKey,
+  dimensionSnapshotPrefix,
+  factKey,
+  LEASE_KEY,
+  quarantineKey,
+  rawKey,
+  TRANSFORM_STATE_KEY,
+  transformManifestKey,
+} from '../../lambdas/kernel/lake/layout';
+import { factTables, sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
+import { keyArn, objectArn, RolePolicy } from './iam';
 import { synthesize } from './synth';
 
 let stack: TotesysLakeStack;
@@ -24,7 +40,7 @@ const arnOf = (construct: IConstruct | undefined) => ({ 'Fn::GetAtt': [logicalId
 const resource = (construct: IConstruct | undefined) => template.toJSON().Resources[logicalId(construct)];
 
 /** The statements of the default policy of a stage function's role, as JSON text. */
-function policyText(stage: 'ingest' | 'transform' | 'load'): string {
+function policyText(stage: 'ingest' | 'transform' | 'load' | 'compact'): string {
   const policy = stack.functions[stage].function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
   return JSON.stringify(resource(policy).Properties.PolicyDocument.Statement);
 }
@@ -147,6 +163,40 @@ describe('network', () => {
     });
   });
 
+  it('admits the secret rotation function to the closed Secrets Manager endpoint', () => {
+    const endpointGroup = stack.network.secretsEndpoint.connections.securityGroups[0];
+    const rotationGroup = {
+      'Fn::GetAtt': [logicalId(stack.warehouse.rotationSecurityGroup.node.defaultChild), 'GroupId'],
+    };
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [logicalId(endpointGroup?.node.defaultChild), 'GroupId'] },
+      SourceSecurityGroupId: rotationGroup,
+      FromPort: 443,
+      ToPort: 443,
+    });
+    template.hasResourceProperties('AWS::Serverless::Application', {
+      Parameters: Match.objectLike({ vpcSecurityGroupIds: rotationGroup }),
+    });
+  });
+
+  it('admits only the load and rotation functions to the Secrets Manager endpoint', () => {
+    const endpointGroup = stack.network.secretsEndpoint.connections.securityGroups[0];
+    const groupId = JSON.stringify({
+      'Fn::GetAtt': [logicalId(endpointGroup?.node.defaultChild), 'GroupId'],
+    });
+    const sources = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId) === groupId)
+      .map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])
+      .sort();
+    const loadGroup = stack.functions.load.function.connections.securityGroups[0];
+    expect(sources).toEqual(
+      [
+        logicalId(loadGroup?.node.defaultChild),
+        logicalId(stack.warehouse.rotationSecurityGroup.node.defaultChild),
+      ].sort(),
+    );
+  });
+
   it('logs every VPC flow', () => {
     template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', ResourceType: 'VPC' });
   });
@@ -228,10 +278,10 @@ describe('warehouse', () => {
 });
 
 describe('compute', () => {
-  const props = (stage: 'ingest' | 'transform' | 'load') =>
+  const props = (stage: (typeof PIPELINE_STAGES)[number]) =>
     resource(stack.functions[stage].function.node.defaultChild).Properties;
 
-  it.each(['ingest', 'transform', 'load'] as const)('runs %s on Node.js 22 with X-Ray tracing', (stage) => {
+  it.each(PIPELINE_STAGES)('runs %s on Node.js 22 with X-Ray tracing', (stage) => {
     expect(props(stage)).toEqual(
       expect.objectContaining({
         Runtime: 'nodejs22.x',
@@ -256,27 +306,36 @@ describe('compute', () => {
     );
     expect(props('ingest').VpcConfig).toBeUndefined();
     expect(props('transform').VpcConfig).toBeUndefined();
+    expect(props('compact').VpcConfig).toBeUndefined();
   });
 
-  it.each(['ingest', 'transform', 'load'] as const)(
-    'gives %s the curated lake and the raw lake URLs',
-    (stage) => {
-      const env = props(stage).Environment.Variables;
-      expect(JSON.stringify(env.LAKE_URL)).toContain(
-        logicalId(stack.storage.curatedBucket.node.defaultChild),
-      );
-      expect(JSON.stringify(env.RAW_LAKE_URL)).toContain(
-        logicalId(stack.storage.rawBucket.node.defaultChild),
-      );
-    },
-  );
+  it.each(PIPELINE_STAGES)('sets exactly the variables of the %s environment contract', (stage) => {
+    const contract = new Set<string>(Object.values(STAGE_ENVIRONMENT).flat());
+    const set = Object.keys(props(stage).Environment.Variables).filter((name) => contract.has(name));
+    expect(set.sort()).toEqual([...STAGE_ENVIRONMENT[stage]].sort());
+  });
+
+  it.each(PIPELINE_STAGES)('names the %s function service totesys-<stage> for its metrics', (stage) => {
+    expect(props(stage).Environment.Variables).toEqual(
+      expect.objectContaining({
+        POWERTOOLS_SERVICE_NAME: `totesys-${stage}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'TotesysLake',
+      }),
+    );
+  });
+
+  it.each(PIPELINE_STAGES)('gives %s the curated lake and the raw lake URLs', (stage) => {
+    const env = props(stage).Environment.Variables;
+    expect(JSON.stringify(env.LAKE_URL)).toContain(logicalId(stack.storage.curatedBucket.node.defaultChild));
+    expect(JSON.stringify(env.RAW_LAKE_URL)).toContain(logicalId(stack.storage.rawBucket.node.defaultChild));
+  });
 
   it('tells the load function where its bundled migrations are', () => {
     expect(props('load').Environment.Variables.MIGRATIONS_DIR).toBe('/var/task/warehouse-sql');
   });
 
   it('logs each function to its own group with a retention', () => {
-    for (const stage of ['ingest', 'transform', 'load'] as const) {
+    for (const stage of PIPELINE_STAGES) {
       expect(props(stage).LoggingConfig.LogGroup).toEqual(
         ref(stack.functions[stage].logGroup.node.defaultChild),
       );
@@ -314,6 +373,7 @@ describe('least privilege', () => {
   it('lets only transform update Glue tables, and only the dimensions', () => {
     expect(policyText('ingest')).not.toContain('glue:');
     expect(policyText('load')).not.toContain('glue:');
+    expect(policyText('compact')).not.toContain('glue:');
     const text = policyText('transform');
     expect(text).toContain('glue:UpdateTable');
     for (const table of warehouseTables) {
@@ -323,9 +383,123 @@ describe('least privilege', () => {
   });
 });
 
+describe('least privilege of compaction', () => {
+  const policy = (stage: 'compact' | 'load') =>
+    RolePolicy.of(stack, template, stack.functions[stage].function.role);
+  const curated = (key: string) => objectArn(stack, stack.storage.curatedBucket, key);
+  const fact = factTables[0]?.name ?? 'fact_sales_order';
+  const replaced = () => curated(factKey(fact, '2024-11-15', '20241115T144010188Z-3f9a1c', 0));
+  const written = () => curated(compactedFactKey(fact, '2024-11-15', '20241116T000000000Z-abcdef'));
+
+  it.each(factTables.map((t) => t.name))(
+    'lets compaction read and delete the files of %s partitions and write only compacted ones',
+    (name) => {
+      const file = curated(factKey(name, '2023-01-31', 'b', 3));
+      const compacted = curated(compactedFactKey(name, '2023-01-31', 'c'));
+      expect(policy('compact').allows('s3:GetObject', file)).toBe(true);
+      expect(policy('compact').allows('s3:DeleteObject', file)).toBe(true);
+      expect(policy('compact').allows('s3:PutObject', compacted)).toBe(true);
+      expect(policy('compact').allows('s3:PutObject', file)).toBe(false);
+    },
+  );
+
+  it('lets compaction commit its own state, record and intent, and take the lease', () => {
+    for (const key of [COMPACTION_STATE_KEY, COMPACTION_INTENT_KEY, compactionManifestKey(7), LEASE_KEY]) {
+      expect([key, policy('compact').allows('s3:PutObject', curated(key))]).toEqual([key, true]);
+      expect([key, policy('compact').allows('s3:GetObject', curated(key))]).toEqual([key, true]);
+    }
+  });
+
+  it('lets compaction read what it plans from: the transform state and its batch manifests', () => {
+    for (const key of [TRANSFORM_STATE_KEY, transformManifestKey(3), 'state/transform-intent.json']) {
+      expect([key, policy('compact').allows('s3:GetObject', curated(key))]).toEqual([key, true]);
+    }
+    expect(
+      policy('compact').allows(
+        's3:ListBucket',
+        `arn:aws:s3:::${logicalId(stack.storage.curatedBucket.node.defaultChild)}`,
+      ),
+    ).toBe(true);
+  });
+
+  it('keeps compaction away from the other stages’ state, dimensions, quarantine, raw and secrets', () => {
+    for (const key of [
+      TRANSFORM_STATE_KEY,
+      transformManifestKey(3),
+      `${dimensionSnapshotPrefix('dim_staff', 'b')}part-0.parquet`,
+      quarantineKey('sales_order', 'b'),
+    ]) {
+      expect([key, policy('compact').allows('s3:PutObject', curated(key))]).toEqual([key, false]);
+      expect([key, policy('compact').allows('s3:DeleteObject', curated(key))]).toEqual([key, false]);
+    }
+    const raw = objectArn(stack, stack.storage.rawBucket, rawKey('sales_order', '2024-11-15', 'r'));
+    expect(policy('compact').allows('s3:GetObject', raw)).toBe(false);
+    expect(policyText('compact')).not.toContain(logicalId(stack.warehouse.secret.node.defaultChild));
+    expect(policyText('compact')).not.toContain('secretsmanager:');
+  });
+
+  it('encrypts and decrypts compacted files with the lake key', () => {
+    const key = keyArn(stack, stack.storage.key);
+    expect(policy('compact').allows('kms:GenerateDataKey', key)).toBe(true);
+    expect(policy('compact').allows('kms:Decrypt', key)).toBe(true);
+  });
+
+  it('leaves fact files to compaction: the load may neither write nor delete them', () => {
+    expect(policy('load').allows('s3:PutObject', written())).toBe(false);
+    expect(policy('load').allows('s3:DeleteObject', replaced())).toBe(false);
+  });
+});
+
 describe('orchestration', () => {
   const definition = () =>
     JSON.stringify(resource(stack.pipeline.stateMachine.node.defaultChild).Properties.DefinitionString);
+  /** The state machine definition as an object, each CloudFormation token as "<token>". */
+  const states = (): Record<string, Record<string, unknown>> => {
+    const body = resource(stack.pipeline.stateMachine.node.defaultChild).Properties.DefinitionString;
+    const parts = body['Fn::Join'][1] as unknown[];
+    const text = parts.map((p) => (typeof p === 'string' ? p : '<token>')).join('');
+    return JSON.parse(text).States;
+  };
+
+  it('compacts after the last load, over the batches that load reported loaded', () => {
+    const { MoreToLoad, Compact, Load } = states();
+    expect((MoreToLoad as { Default: string }).Default).toBe('Compact');
+    expect(Load?.ResultSelector).toEqual(
+      expect.objectContaining({ 'lastLoadedSeq.$': '$.Payload.lastLoadedSeq' }),
+    );
+    expect(Compact?.Parameters).toEqual(
+      expect.objectContaining({
+        FunctionName: '<token>',
+        Payload: { 'executionId.$': '$$.Execution.Id', 'loadedSeq.$': '$.load.lastLoadedSeq' },
+      }),
+    );
+    expect(Compact?.Next).toBe('RunComplete');
+    expect(
+      JSON.stringify(resource(stack.pipeline.stateMachine.node.defaultChild).Properties.DefinitionString),
+    ).toContain(logicalId(stack.functions.compact.function.node.defaultChild));
+  });
+
+  it('fails the execution, after retries and an alert, when compaction fails', () => {
+    const { Compact, NotifyFailure } = states();
+    expect(Compact?.Retry).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], BackoffRate: 2, JitterStrategy: 'FULL' }),
+      ]),
+    );
+    expect(Compact?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' },
+    ]);
+    expect(NotifyFailure?.Next).toBe('RunFailed');
+    expect(states().RunFailed?.Type).toBe('Fail');
+  });
+
+  it('may encrypt with the alerts topic key, so its own failure message is delivered', () => {
+    const policy = RolePolicy.of(stack, template, stack.pipeline.stateMachine.role);
+    const topicKey = keyArn(stack, stack.monitoring.key);
+    expect(policy.allows('kms:GenerateDataKey', topicKey)).toBe(true);
+    expect(policy.allows('kms:Decrypt', topicKey)).toBe(true);
+    expect(policy.resourcesFor('sns:Publish')).toEqual([expect.stringContaining('<')]);
+  });
 
   it('starts with a check for another running execution that ends the run early', () => {
     expect(definition()).toContain(':states:::aws-sdk:sfn:listExecutions');
@@ -358,10 +532,20 @@ describe('orchestration', () => {
   });
 
   it('retries every stage with exponential backoff and jitter', () => {
-    const retries = definition().match(
-      /\\"BackoffRate\\":2,\\"MaxDelaySeconds\\":300,\\"JitterStrategy\\":\\"FULL\\"/g,
-    );
-    expect(retries?.length).toBeGreaterThanOrEqual(3);
+    const all = states();
+    for (const id of ['Ingest', 'Transform', 'Load', 'Compact']) {
+      expect([id, all[id]?.Retry]).toEqual([
+        id,
+        expect.arrayContaining([
+          expect.objectContaining({
+            ErrorEquals: ['States.ALL'],
+            BackoffRate: 2,
+            MaxDelaySeconds: 300,
+            JitterStrategy: 'FULL',
+          }),
+        ]),
+      ]);
+    }
   });
 
   it('reports a failed run to the alerts topic', () => {
@@ -402,7 +586,7 @@ describe('catalog', () => {
     template.resourceCountIs('AWS::Glue::Crawler', 0);
   });
 
-  it('projects fact partitions by day from 2022-11-01 to now', () => {
+  it('projects fact partitions by month from 2022-11-01 to now', () => {
     expect(table('fact_sales_order')?.PartitionKeys).toEqual([
       expect.objectContaining({ Name: 'dt', Type: 'date' }),
     ]);
@@ -412,6 +596,8 @@ describe('catalog', () => {
         'projection.dt.type': 'date',
         'projection.dt.format': 'yyyy-MM-dd',
         'projection.dt.range': '2022-11-01,NOW',
+        'projection.dt.interval': '1',
+        'projection.dt.interval.unit': 'MONTHS',
       }),
     );
   });
@@ -439,6 +625,21 @@ describe('catalog', () => {
     expect(JSON.stringify(staff?.StorageDescriptor.Location)).toContain(
       '/curated/dim_staff/snapshot=unpublished/',
     );
+  });
+});
+
+describe('removable definitions with fixed names', () => {
+  it('deletes the Glue database on destroy, even when the data is kept: it holds none', () => {
+    const [database] = Object.values(template.findResources('AWS::Glue::Database'));
+    expect(database?.DeletionPolicy).toBe('Delete');
+    expect(database?.Properties.DatabaseInput.Name).toBe('totesys_lake_test');
+  });
+
+  it('deletes the Athena workgroup with its named queries on destroy (results stay in their bucket)', () => {
+    const [workgroup] = Object.values(template.findResources('AWS::Athena::WorkGroup'));
+    expect(workgroup?.DeletionPolicy).toBe('Delete');
+    expect(workgroup?.Properties.RecursiveDeleteOption).toBe(true);
+    expect(resource(stack.storage.athenaResultsBucket.node.defaultChild).DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -509,8 +710,24 @@ describe('monitoring', () => {
     });
   });
 
+  it.each([
+    [STAGE_METRICS.tablesFailed, 'totesys-ingest'],
+    [STAGE_METRICS.rowsQuarantined, 'totesys-transform'],
+    [STAGE_METRICS.compactionFailed, 'totesys-compact'],
+  ])('alarms as soon as %s of %s counts one', (metric, service) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metric,
+      Namespace: 'TotesysLake',
+      Dimensions: [{ Name: 'service', Value: service }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('alarms on the errors of each stage function', () => {
-    for (const stage of ['ingest', 'transform', 'load'] as const) {
+    for (const stage of PIPELINE_STAGES) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'Errors',
         Namespace: 'AWS/Lambda',

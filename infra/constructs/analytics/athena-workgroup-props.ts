@@ -22,6 +22,10 @@ export interface AthenaWorkgroupProps {
    * @default - no named queries
    */
   readonly queriesDir?: string;
-  /** What `cdk destroy` does to the workgroup (DESTROY also deletes its named queries). @default RemovalPolicy.RETAIN */
+  /**
+   * What `cdk destroy` does to the workgroup (DESTROY also deletes its named queries and history;
+   * query results stay in the results bucket).
+   * @default RemovalPolicy.DESTROY
+   */
   readonly removalPolicy?: RemovalPolicy;
 }

@@ -30,7 +30,10 @@ export class AthenaWorkgroup extends Construct {
       name: props.name,
       description: 'totesys lake analysts: enforced settings, encrypted results, bytes-scanned cutoff',
       state: 'ENABLED',
-      recursiveDeleteOption: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.DESTROY,
+      // Deleted with its named queries and query history: it holds no data (results live in the
+      // retained results bucket), and a retained workgroup with its fixed name would make
+      // redeploying a destroyed stage fail with "already exists".
+      recursiveDeleteOption: (props.removalPolicy ?? RemovalPolicy.DESTROY) === RemovalPolicy.DESTROY,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
         publishCloudWatchMetricsEnabled: true,
@@ -42,7 +45,7 @@ export class AthenaWorkgroup extends Construct {
         },
       },
     });
-    this.workgroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    this.workgroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
 
     // `workGroup: ref` also orders creation: a named query needs its workgroup to exist.
     this.namedQueries = (props.queriesDir ? readNamedQueries(props.queriesDir) : []).map(

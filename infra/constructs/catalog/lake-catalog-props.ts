@@ -10,9 +10,10 @@ export interface LakeCatalogProps {
   /** Bucket of the curated zone: its lake root is the bucket root. */
   readonly curatedBucket: s3.IBucket;
   /**
-   * What `cdk destroy` does to the database (tables follow it). The catalog holds no data, so
-   * this only matters for keeping table history.
-   * @default RemovalPolicy.RETAIN
+   * What `cdk destroy` does to the database (tables follow it). The catalog holds no data and
+   * the stack recreates it from the schema, so it is deleted: a retained database with its
+   * fixed name would make redeploying a destroyed stage fail.
+   * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
 }

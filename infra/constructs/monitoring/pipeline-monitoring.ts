@@ -6,15 +6,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { STAGE_METRICS } from '../../../lambdas/kernel/aws/stage-metrics';
 import type { PipelineMonitoringProps, WatchedPipeline } from './pipeline-monitoring-props';
-
-/** Name of the metric the load function publishes once per successful invocation. */
-export const LOAD_SUCCEEDED_METRIC = 'LoadSucceeded';
 
 /**
  * Alerting: an encrypted, TLS-only SNS topic (e-mailed when an address is given) and the
- * CloudWatch alarms that publish to it — stage errors, failed or timed-out executions, and
- * data freshness (no successful load for longer than the promise).
+ * CloudWatch alarms that publish to it — stage errors, failed or timed-out executions, counts
+ * that must stay at zero (skipped tables, quarantined rows, failed compactions) and data
+ * freshness (no successful load for longer than the promise).
  */
 export class PipelineMonitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -64,9 +63,22 @@ export class PipelineMonitoring extends Construct {
       'A pipeline execution timed out',
       pipeline.stateMachine.metricTimedOut({ period: Duration.minutes(5) }),
     );
+    for (const watched of pipeline.stageMetrics ?? []) {
+      this.alarm(
+        watched.id,
+        watched.description,
+        new cloudwatch.Metric({
+          namespace: pipeline.metricsNamespace,
+          metricName: watched.metricName,
+          dimensionsMap: { service: watched.service },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
+      );
+    }
     const loads = new cloudwatch.Metric({
       namespace: pipeline.metricsNamespace,
-      metricName: LOAD_SUCCEEDED_METRIC,
+      metricName: STAGE_METRICS.loadSucceeded,
       dimensionsMap: { service: pipeline.loadService },
       statistic: cloudwatch.Stats.SUM,
       period: pipeline.freshness,

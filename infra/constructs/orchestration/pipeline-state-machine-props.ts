@@ -13,7 +13,9 @@ export interface PipelineStateMachineProps {
   readonly ingest: lambda.IFunction;
   readonly transform: lambda.IFunction;
   readonly load: lambda.IFunction;
-  /** Where a failed run is reported. */
+  /** Compacts the loaded fact files, after the last `Load` call (`lambdas/compact/handler.ts`). */
+  readonly compact: lambda.IFunction;
+  /** Where a failed run is reported; the machine may publish to it and use its KMS key. */
   readonly alertTopic: sns.ITopic;
   /**
    * Minutes between scheduled runs.

@@ -15,10 +15,11 @@ import type { PipelineStateMachineProps } from './pipeline-state-machine-props';
  *    run ends at once (`SkipOverlappingRun`), so two runs never work at the same time. Two runs
  *    started in the same instant both see each other and both skip — safe, the next tick runs.
  * 2. `Ingest`, then `Transform` while it answers `more: true`, then `Load` while it answers
- *    `more: true`. States pass the stages' small results, never data.
+ *    `more: true`, then `Compact` over the batches the last `Load` reported loaded
+ *    (`lastLoadedSeq`). States pass the stages' small results, never data.
  * 3. Every task retries with exponential backoff and jitter (the stages are idempotent:
- *    at-least-once delivery, deduplicated downstream); a final failure publishes the error to
- *    the alert topic and fails the execution.
+ *    at-least-once delivery, deduplicated downstream); a final failure — a failed compaction
+ *    too — publishes the error to the alert topic and fails the execution (alarmed).
  */
 export class PipelineStateMachine extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -43,10 +44,18 @@ export class PipelineStateMachine extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     }).next(new sfn.Fail(this, 'RunFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
 
-    const stage = (id: string, fn: lambda.IFunction, resultSelector: Record<string, string>) => {
+    const stage = (
+      id: string,
+      fn: lambda.IFunction,
+      resultSelector: Record<string, string>,
+      input: Record<string, unknown> = {},
+    ) => {
       const task = new tasks.LambdaInvoke(this, id, {
         lambdaFunction: fn,
-        payload: sfn.TaskInput.fromObject({ executionId: sfn.JsonPath.stringAt('$$.Execution.Id') }),
+        payload: sfn.TaskInput.fromObject({
+          executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+          ...input,
+        }),
         resultSelector,
         resultPath: `$.${id.toLowerCase()}`,
         retryOnServiceExceptions: true,
@@ -84,7 +93,20 @@ export class PipelineStateMachine extends Construct {
       'changed.$': '$.Payload.changed',
     });
     const transform = stage('Transform', props.transform, { 'more.$': '$.Payload.more' });
-    const load = stage('Load', props.load, { 'more.$': '$.Payload.more' });
+    const load = stage('Load', props.load, {
+      'more.$': '$.Payload.more',
+      'lastLoadedSeq.$': '$.Payload.lastLoadedSeq',
+    });
+    const compact = stage(
+      'Compact',
+      props.compact,
+      {
+        'seq.$': '$.Payload.seq',
+        'partitions.$': '$.Payload.partitions',
+        'filesReplaced.$': '$.Payload.filesReplaced',
+      },
+      { loadedSeq: sfn.JsonPath.numberAt('$.load.lastLoadedSeq') },
+    );
     const done = new sfn.Succeed(this, 'RunComplete');
 
     const definition = checkOverlap.next(
@@ -103,7 +125,7 @@ export class PipelineStateMachine extends Construct {
                   load.next(
                     new sfn.Choice(this, 'MoreToLoad')
                       .when(sfn.Condition.booleanEquals('$.load.more', true), load)
-                      .otherwise(done),
+                      .otherwise(compact.next(done)),
                   ),
                 ),
             ),
@@ -121,6 +143,8 @@ export class PipelineStateMachine extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    // The SnsPublish task grants sns:Publish only; an encrypted topic also needs its key.
+    props.alertTopic.grantPublish(this.stateMachine);
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Starts a totesys lake pipeline run',

@@ -19,6 +19,8 @@ export class WarehouseDatabase extends Construct {
   public readonly secret: secretsmanager.ISecret;
   public readonly key: kms.IKey;
   public readonly databaseName: string;
+  /** The secret-rotation function's group: it reaches the warehouse and the Secrets Manager endpoint. */
+  public readonly rotationSecurityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: WarehouseDatabaseProps) {
     super(scope, id);
@@ -75,10 +77,21 @@ export class WarehouseDatabase extends Construct {
     if (!this.instance.secret) throw new Error('the warehouse instance was created without a secret');
     this.secret = this.instance.secret;
 
+    // Its own group, so that the closed Secrets Manager endpoint can admit it: the rotation
+    // function runs in subnets without internet and reaches Secrets Manager only there.
+    this.rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'totesys lake warehouse secret rotation',
+    });
+    props.secretsEndpoint.connections.allowDefaultPortFrom(
+      this.rotationSecurityGroup,
+      'secret rotation to Secrets Manager',
+    );
     this.instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(props.rotationDays ?? 30),
       vpcSubnets: props.subnets,
       endpoint: props.secretsEndpoint,
+      securityGroup: this.rotationSecurityGroup,
     });
   }
 

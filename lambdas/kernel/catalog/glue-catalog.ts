@@ -7,6 +7,7 @@ import {
   type TableInput,
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
+import { type AwsTimeouts, awsRequestHandler } from '../aws/http-timeouts';
 import { dimensionSnapshotPrefix } from '../lake/layout';
 import type { Catalog } from './catalog';
 import { UNPUBLISHED_SNAPSHOT } from './definitions';
@@ -50,10 +51,20 @@ export class GlueCatalog implements Catalog {
     this.root = `s3://${options.bucket}/${prefix ? `${prefix}/` : ''}`;
   }
 
-  /** A catalog with its own Glue client for `region` (the Lambda's region by default). */
-  static fromOptions(options: GlueCatalogOptions & { region?: string }): GlueCatalog {
-    const { region, ...rest } = options;
-    return new GlueCatalog(new GlueClient(region ? { region } : {}), rest);
+  /**
+   * A catalog with its own Glue client for `region` (the Lambda's region by default), every call
+   * bounded by `timeouts`; `endpoint` reaches a Glue-compatible service (tests).
+   */
+  static fromOptions(
+    options: GlueCatalogOptions & { region?: string; endpoint?: string; timeouts?: AwsTimeouts },
+  ): GlueCatalog {
+    const { region, endpoint, timeouts, ...rest } = options;
+    const client = new GlueClient({
+      requestHandler: awsRequestHandler(timeouts),
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    });
+    return new GlueCatalog(client, rest);
   }
 
   async switchDimension(table: string, prefix: string): Promise<void> {

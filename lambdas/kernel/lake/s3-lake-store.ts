@@ -13,6 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { type AwsTimeouts, awsRequestHandler } from '../aws/http-timeouts';
 import { PreconditionFailedError } from '../errors';
 import { S3LakeError } from './errors';
 import type { LakeStore, ObjectVersion, PutCondition } from './lake-store';
@@ -26,6 +27,8 @@ export interface S3LakeStoreOptions {
   readonly region?: string | undefined;
   /** An S3-compatible endpoint (MinIO, a local test server); path-style addressing is used with it. */
   readonly endpoint?: string | undefined;
+  /** Connection and idle limits of every S3 call. @default DEFAULT_AWS_TIMEOUTS (5 s, 60 s) */
+  readonly timeouts?: AwsTimeouts | undefined;
 }
 
 /** Tuning of multipart uploads; the defaults suit a Lambda with 1–2 GiB of memory. */
@@ -213,13 +216,17 @@ export class S3LakeStore implements LakeStore {
 }
 
 /**
- * An S3 client for the lake. With an endpoint (an S3-compatible store), addressing is
- * path-style and checksums are only sent when an operation requires them, since such stores
- * often reject the SDK's default CRC32 trailers.
+ * An S3 client for the lake, every call bounded by `timeouts`. With an endpoint (an
+ * S3-compatible store), addressing is path-style and checksums are only sent when an operation
+ * requires them, since such stores often reject the SDK's default CRC32 trailers.
  */
-export function createS3Client(options: Pick<S3LakeStoreOptions, 'region' | 'endpoint'>): S3Client {
-  if (options.endpoint === undefined) return new S3Client({ region: options.region });
+export function createS3Client(
+  options: Pick<S3LakeStoreOptions, 'region' | 'endpoint' | 'timeouts'>,
+): S3Client {
+  const requestHandler = awsRequestHandler(options.timeouts);
+  if (options.endpoint === undefined) return new S3Client({ region: options.region, requestHandler });
   return new S3Client({
+    requestHandler,
     region: options.region ?? 'us-east-1',
     endpoint: options.endpoint,
     forcePathStyle: true,
