@@ -1,3 +1,4 @@
+import { sourceColumnNames, sourceTable } from '../../lambdas/kernel/schema';
 import { copyEscape } from './copy-text';
 import { RowRandom } from './prng';
 
@@ -334,105 +335,22 @@ function token(r: RowRandom, length: number, alphabet: string): string {
   return out;
 }
 
-/** Column lists of the generated lines, in the order each generator writes its fields. */
-export const ADDRESS_COLUMNS = [
-  'address_id',
-  'address_line_1',
-  'address_line_2',
-  'district',
-  'city',
-  'postal_code',
-  'country',
-  'phone',
-  'created_at',
-  'last_updated',
-];
-export const COUNTERPARTY_COLUMNS = [
-  'counterparty_id',
-  'counterparty_legal_name',
-  'legal_address_id',
-  'commercial_contact',
-  'delivery_contact',
-  'created_at',
-  'last_updated',
-];
-export const CURRENCY_COLUMNS = ['currency_id', 'currency_code', 'created_at', 'last_updated'];
-export const DEPARTMENT_COLUMNS = [
-  'department_id',
-  'department_name',
-  'location',
-  'manager',
-  'created_at',
-  'last_updated',
-];
-export const DESIGN_COLUMNS = [
-  'design_id',
-  'created_at',
-  'design_name',
-  'file_location',
-  'file_name',
-  'last_updated',
-];
-export const PAYMENT_TYPE_COLUMNS = ['payment_type_id', 'payment_type_name', 'created_at', 'last_updated'];
-export const STAFF_COLUMNS = [
-  'staff_id',
-  'first_name',
-  'last_name',
-  'department_id',
-  'email_address',
-  'created_at',
-  'last_updated',
-];
-export const SALES_ORDER_COLUMNS = [
-  'sales_order_id',
-  'created_at',
-  'last_updated',
-  'design_id',
-  'staff_id',
-  'counterparty_id',
-  'units_sold',
-  'unit_price',
-  'currency_id',
-  'agreed_delivery_date',
-  'agreed_payment_date',
-  'agreed_delivery_location_id',
-];
-export const PURCHASE_ORDER_COLUMNS = [
-  'purchase_order_id',
-  'created_at',
-  'last_updated',
-  'staff_id',
-  'counterparty_id',
-  'item_code',
-  'item_quantity',
-  'item_unit_price',
-  'currency_id',
-  'agreed_delivery_date',
-  'agreed_payment_date',
-  'agreed_delivery_location_id',
-];
-export const TRANSACTION_COLUMNS = [
-  'transaction_id',
-  'transaction_type',
-  'sales_order_id',
-  'purchase_order_id',
-  'created_at',
-  'last_updated',
-];
-export const PAYMENT_COLUMNS = [
-  'payment_id',
-  'created_at',
-  'last_updated',
-  'transaction_id',
-  'counterparty_id',
-  'payment_amount',
-  'currency_id',
-  'payment_type_id',
-  'paid',
-  'payment_date',
-  'company_ac_number',
-  'counterparty_ac_number',
-];
+/**
+ * Column lists of the generated lines: the source's column order (lambdas/kernel/schema),
+ * which is the order each generator writes its fields in.
+ */
+const columnsOf = (table: string): readonly string[] => sourceColumnNames(sourceTable(table));
+export const ADDRESS_COLUMNS = columnsOf('address');
+export const COUNTERPARTY_COLUMNS = columnsOf('counterparty');
+export const CURRENCY_COLUMNS = columnsOf('currency');
+export const DEPARTMENT_COLUMNS = columnsOf('department');
+export const DESIGN_COLUMNS = columnsOf('design');
+export const PAYMENT_TYPE_COLUMNS = columnsOf('payment_type');
+export const STAFF_COLUMNS = columnsOf('staff');
+export const SALES_ORDER_COLUMNS = columnsOf('sales_order');
+export const PURCHASE_ORDER_COLUMNS = columnsOf('purchase_order');
+export const TRANSACTION_COLUMNS = columnsOf('transaction');
+export const PAYMENT_COLUMNS = columnsOf('payment');
 
 /** The three currencies of totesys, in id order. */
 export const CURRENCIES = ['GBP', 'USD', 'EUR'] as const;

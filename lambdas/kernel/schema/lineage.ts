@@ -266,6 +266,18 @@ export function dimensionSourcesOf(fact: string): string[] {
   return sourceTables.filter((t) => needed.has(t.name)).map((t) => t.name);
 }
 
+/**
+ * How the lake partitions each fact's files: `dt` is the first day of the month of the
+ * version's `created_date` (a DATE, so filters on it read as dates). All the versions of a
+ * source row share its partition. A month, not a day: the whole real snapshot is some 25
+ * months, so a first load writes ~25 files per fact instead of ~530 of a few KB each, and
+ * Athena's cost and latency are per object.
+ */
+export const FACT_PARTITION = { name: 'dt', column: 'created_date', grain: 'month' } as const;
+
+/** The `dt` partition ({@link FACT_PARTITION}) of a `YYYY-MM-DD` date: `YYYY-MM-01`. */
+export const factPartitionOf = (date: string): string => `${date.slice(0, 7)}-01`;
+
 /** The source tables whose versions become fact rows. */
 export const factSourceTables: readonly string[] = lineages.flatMap((l) =>
   l.kind === 'fact' && l.from ? [l.from] : [],

@@ -14,8 +14,9 @@ const fk = (table: string, onDelete?: 'SET NULL'): ColumnDef['references'] => ({
 /**
  * The 11 tables of `totesys` exactly as the operational database defines them: `text`
  * dates, `numeric(10,2)` money, `timestamp(3)` audit columns, enums, nullable contacts and
- * the foreign keys with their ON DELETE actions. Order is dependency order (referenced
- * tables first), so creating or loading in this order satisfies every foreign key.
+ * the foreign keys with their ON DELETE actions, and each table's columns in the database's
+ * order (`sourceColumnNames`; design has `created_at` second). Order is dependency order
+ * (referenced tables first), so creating or loading in this order satisfies every foreign key.
  */
 export const sourceTables: readonly SourceTableDef[] = [
   {
@@ -66,10 +67,11 @@ export const sourceTables: readonly SourceTableDef[] = [
     primaryKey: 'design_id',
     columns: [
       { name: 'design_id', type: 'serial' },
+      { name: 'created_at', type: 'timestamp' },
       { name: 'design_name', type: 'text' },
       { name: 'file_location', type: 'text' },
       { name: 'file_name', type: 'text' },
-      ...audit,
+      { name: 'last_updated', type: 'timestamp' },
     ],
   },
   {

@@ -79,35 +79,6 @@ function dimensionFrom(l: TableLineage, source: (table: string) => string): stri
   return [main, ...joins, ...lookups].join(' ');
 }
 
-/** How one dimension is built from its source tables' relations, in SQL both DuckDB and PostgreSQL read. */
-export interface DimensionRecipe {
-  /** Source tables it reads; a change to any of them rebuilds it (the ripple). */
-  readonly sources: readonly string[];
-  /** FROM clause over the relations `source` names for each source table. */
-  readonly from: (source: (table: string) => string) => string;
-  /** Expressions for columns not taken as `<alias>.<same name>`. */
-  readonly exprs: Readonly<Record<string, string>>;
-  /** The main source's alias in {@link DimensionRecipe.from}. */
-  readonly alias: string;
-}
-
-/**
- * The recipes of {@link sourcedDimensions}, derived from the lineage.
- * @deprecated read the lineage (`lineage()` in the schema module) instead; kept while
- * `app/verify/verify.ts` moves to it.
- */
-export const DIMENSIONS: Readonly<Record<string, DimensionRecipe>> = Object.fromEntries(
-  sourcedDimensions.map((l): [string, DimensionRecipe] => {
-    const alias = ident(l.from ?? '');
-    const exprs: Record<string, string> = {};
-    for (const c of l.columns) {
-      const expr = dimensionExpr(l.table, c.source);
-      if (expr !== `${alias}.${ident(c.name)}`) exprs[c.name] = expr;
-    }
-    return [l.table, { sources: l.sources, from: (source) => dimensionFrom(l, source), exprs, alias }];
-  }),
-);
-
 /**
  * `new_<dim>`: the complete dimension rebuilt from the memory after the batch; or, with
  * `source` = `delta_<t>` and `target` = `part_<dim>`, the rows of the keys the batch changed.

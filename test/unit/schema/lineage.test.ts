@@ -109,5 +109,13 @@ describe('lineage of the star schema', () => {
       'created_at',
       'last_updated',
     ]);
+    expect(sourceColumnNames(sourceTable('design'))).toEqual([
+      'design_id',
+      'created_at',
+      'design_name',
+      'file_location',
+      'file_name',
+      'last_updated',
+    ]);
   });
 });
