@@ -25,3 +25,10 @@ export class SchemaDriftError extends LoadError {
 
 /** A transform batch could not be applied; its transaction was rolled back, the ledger is unchanged. */
 export class BatchLoadError extends LoadError {}
+
+/**
+ * The warehouse's ledger does not match what it holds or what the lake committed (a ledger
+ * truncated or edited, a lake of another environment): loading would duplicate or skip
+ * batches, so nothing is loaded. The message says how to restore or rebuild.
+ */
+export class LedgerMismatchError extends LoadError {}

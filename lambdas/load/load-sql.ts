@@ -10,6 +10,19 @@ export const stagingName = (table: WarehouseTableDef): string => ident(`stage_${
 
 const columnList = (table: WarehouseTableDef): string => table.columns.map((c) => ident(c.name)).join(', ');
 
+/** The curated columns, then the columns only the warehouse has (`loadColumns`): what COPY fills. */
+const loadedColumnList = (table: WarehouseTableDef): string =>
+  [...table.columns, ...(table.loadColumns ?? [])].map((c) => ident(c.name)).join(', ');
+
+/**
+ * The value the load writes into a warehouse-only column for the rows of transform batch
+ * `seq` (DuckDB SQL): the batch itself for `batch_seq`.
+ */
+function loadColumnValue(column: string, seq: number): string {
+  if (column === 'batch_seq') return `${Math.trunc(seq)}::INTEGER`;
+  throw new RangeError(`the load does not know how to fill warehouse column ${column}`);
+}
+
 /**
  * A TEMP staging table with the curated columns and warehouse types but no constraints, so
  * COPY takes the batch as it is and the constraints of the real table judge it on insert.
@@ -25,8 +38,14 @@ export function createStagingSql(table: WarehouseTableDef): string {
  * versions, and the rows of a dimension that is still empty).
  */
 export function copySql(table: WarehouseTableDef, into: 'staging' | 'table' = 'staging'): string {
+  if (into === 'staging' && table.loadColumns?.length) {
+    throw new RangeError(
+      `${table.name} has warehouse-only columns (${table.loadColumns.map((c) => c.name).join(', ')}); it is copied into the table, never staged`,
+    );
+  }
   const target = into === 'staging' ? stagingName(table) : ident(table.name);
-  return `COPY ${target} (${columnList(table)}) FROM STDIN (FORMAT csv)`;
+  const columns = into === 'table' ? loadedColumnList(table) : columnList(table);
+  return `COPY ${target} (${columns}) FROM STDIN (FORMAT csv)`;
 }
 
 /**
@@ -97,17 +116,23 @@ export const addForeignKeySql = (fk: ForeignKey): string =>
 
 /**
  * DuckDB statement that reads the Parquet files of one table and writes the CSV for COPY,
- * columns in schema order, fact versions in {@link versionOrder}. Explicit columns: a file
- * missing one fails here, by name. No temporary file: the target may be a named pipe that
- * COPY reads while DuckDB writes.
+ * columns in schema order, fact versions in {@link versionOrder}, followed by the values of
+ * the warehouse-only columns for transform batch `seq` (the order of {@link copySql} into the
+ * table; without `seq`, the curated columns only). Explicit columns: a file missing one fails here, by name. No temporary file: the
+ * target may be a named pipe that COPY reads while DuckDB writes.
  */
 export function parquetToCsvSql(
   table: WarehouseTableDef,
   parquetPaths: readonly string[],
   csvPath: string,
+  seq?: number,
 ): string {
   const files = parquetPaths.map(duckString).join(', ');
-  const select = table.columns.map((c) => ident(c.name)).join(', ');
+  const loaded = seq === undefined ? [] : (table.loadColumns ?? []);
+  const select = [
+    ...table.columns.map((c) => ident(c.name)),
+    ...loaded.map((c) => `${loadColumnValue(c.name, seq ?? 0)} AS ${ident(c.name)}`),
+  ].join(', ');
   const order = table.kind === 'fact' ? ` ORDER BY ${versionOrder(table).map(ident).join(', ')}` : '';
   return `COPY (SELECT ${select} FROM read_parquet([${files}], hive_partitioning = false)${order}) TO ${duckString(csvPath)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`;
 }

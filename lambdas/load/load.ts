@@ -13,6 +13,7 @@ import type { Log } from '../kernel/logger';
 import { ident, type WarehouseTableDef, warehouseTables } from '../kernel/schema';
 import { CsvCopyError, type PendingCsv, startCsv } from './csv-copy';
 import { BatchLoadError, LoadError } from './errors';
+import { ledgerRefusal, proveLedger, rewindTo } from './ledger';
 import {
   addForeignKeySql,
   analyzeSql,
@@ -110,7 +111,7 @@ export async function load(deps: LoadDeps): Promise<LoadResult> {
   try {
     let lastLoadedSeq = await loadedSeq(deps.warehouse);
     while (batches.length < maxBatches) {
-      const loaded = await loadNextBatch(deps, duckdb, committedSeq);
+      const loaded = await loadNextBatch(deps, duckdb, committedSeq, batches.length === 0);
       if (loaded.batch) batches.push(loaded.batch);
       lastLoadedSeq = loaded.lastLoadedSeq;
       if (!loaded.batch) break;
@@ -145,25 +146,26 @@ export async function loadedSeq(warehouse: Client): Promise<number> {
 
 /**
  * In one transaction under the load lock: finds the next batch the ledger lacks and applies
- * it. Returns no batch when the warehouse is up to date with `committedSeq`.
+ * it. Returns no batch when the warehouse is up to date with `committedSeq`. With `prove`
+ * (the first batch of a call), the ledger is first checked against the facts' `batch_seq`
+ * and the lake's batch ids (see {@link proveLedger}): a ledger that lost rows, or a lake of
+ * another environment, is refused; a lake whose batches after some batch are not the ones
+ * loaded (its transform state restored to an earlier version) has the warehouse taken back
+ * to that batch in this same transaction, and loading goes on from there.
  */
 async function loadNextBatch(
   deps: LoadDeps,
   duckdb: DuckDBConnection,
   committedSeq: number,
+  prove: boolean,
 ): Promise<{ batch?: LoadedBatch; lastLoadedSeq: number }> {
   const { warehouse } = deps;
   await warehouse.query('BEGIN');
   let seq: number | undefined;
   try {
     await warehouse.query('SELECT pg_advisory_xact_lock($1)', [LOAD_LOCK_KEY.toString()]);
+    if (prove) await reconcileLedger(deps);
     const last = await loadedSeq(warehouse);
-    // Another loader may have applied a batch committed after this call read the lake: only
-    // a warehouse ahead of the lake as it is now is in the wrong environment.
-    if (last > committedSeq) {
-      const now = await committedTransformSeq(deps.lake);
-      if (last > now) throw aheadOfLake(last, now, deps.lake.url);
-    }
     if (last >= committedSeq) {
       await warehouse.query('COMMIT');
       return { lastLoadedSeq: last };
@@ -189,11 +191,26 @@ async function loadNextBatch(
   }
 }
 
-const aheadOfLake = (last: number, committed: number, lakeUrl: string): LoadError =>
-  new LoadError(
-    `the warehouse has loaded transform batch ${last} but the lake ${lakeUrl} has only committed ${committed}. WAREHOUSE_URL and LAKE_URL probably belong to different environments.`,
-    { context: { batchSeq: last } },
+/**
+ * Proves the ledger against the facts and the lake as it is now (another loader may have
+ * applied a batch committed after this call read the lake), then refuses or rewinds.
+ */
+async function reconcileLedger(deps: LoadDeps): Promise<void> {
+  const proof = await proveLedger(deps.warehouse, deps.lake, await committedTransformSeq(deps.lake));
+  if (proof.verdict === 'consistent') return;
+  if (proof.verdict !== 'diverged') throw ledgerRefusal(proof, deps.lake.url);
+  const deleted = await rewindTo(deps.warehouse, proof.agreedSeq);
+  deps.log.warn(
+    "the lake's transform batches after the last one it shares with the warehouse are not the ones loaded (state/transform.json restored to an earlier version?): the warehouse goes back to that batch and loads the lake's batches from there",
+    {
+      agreedSeq: proof.agreedSeq,
+      ledgerSeq: proof.ledgerSeq,
+      committedSeq: proof.committedSeq,
+      disagreement: proof.disagreement,
+      deleted,
+    },
   );
+}
 
 async function readManifest(lake: LakeStore, seq: number): Promise<TransformManifest> {
   try {
@@ -218,7 +235,7 @@ async function applyBatch(
   const tables = warehouseTables
     .map((table) => ({ table, objects: batchObjects(manifest, table) }))
     .filter((t) => t.objects.length > 0);
-  const csvs = new BatchCsvs(deps, duckdb, scratch, tables);
+  const csvs = new BatchCsvs(deps, duckdb, scratch, manifest.seq, tables);
   try {
     const rows: Record<string, number> = {};
     // Dimensions before facts: the facts' foreign keys must find this batch's new members.
@@ -246,6 +263,7 @@ class BatchCsvs {
     private readonly deps: LoadDeps,
     private readonly duckdb: DuckDBConnection,
     private readonly scratch: string,
+    private readonly seq: number,
     private readonly tables: readonly { table: WarehouseTableDef; objects: readonly CuratedObject[] }[],
   ) {
     if (tables.length > 0) this.start(0);
@@ -276,7 +294,7 @@ class BatchCsvs {
     const csv = localFiles(this.deps.lake, work.objects, this.scratch).then((paths) =>
       startCsv({
         duckdb: this.duckdb,
-        render: (path) => parquetToCsvSql(work.table, paths, path),
+        render: (path) => parquetToCsvSql(work.table, paths, path, this.seq),
         path: join(this.scratch, `${work.table.name}.csv`),
       }),
     );

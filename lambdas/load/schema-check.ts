@@ -20,11 +20,14 @@ interface ExpectedColumn {
   readonly nullable: boolean;
 }
 
-/** The columns every warehouse table must have, derived from `warehouseTables`. */
+/**
+ * The columns every warehouse table must have, derived from `warehouseTables`: the surrogate
+ * key, the curated columns and the warehouse-only `loadColumns`.
+ */
 export function expectedColumns(table: WarehouseTableDef): Map<string, ExpectedColumn> {
   const columns = new Map<string, ExpectedColumn>();
   if (table.surrogateKey) columns.set(table.surrogateKey, { type: 'integer', nullable: false });
-  for (const c of table.columns) {
+  for (const c of [...table.columns, ...(table.loadColumns ?? [])]) {
     columns.set(c.name, { type: warehousePgType(c.type), nullable: c.nullable ?? false });
   }
   return columns;

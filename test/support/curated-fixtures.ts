@@ -27,6 +27,11 @@ export interface CuratedBatchInput {
   readonly dimensionChanges?: Readonly<Record<string, readonly CuratedRow[]>>;
   /** Commit the batch in `state/transform.json`. @default true (false = an unfinished batch) */
   readonly commit?: boolean;
+  /**
+   * Write it as batch `seq` with this id, as a transform whose state was restored to batch
+   * `seq - 1` does (numbering continues from there). @default the next seq, an id from it
+   */
+  readonly rebuild?: { readonly seq: number; readonly batchId: string };
 }
 
 /**
@@ -55,8 +60,9 @@ export class CuratedLakeFixture {
 
   /** Writes the next batch (seq 1, 2, …) and, unless told otherwise, commits it. */
   async writeBatch(input: CuratedBatchInput): Promise<TransformManifest> {
+    if (input.rebuild) this.seq = input.rebuild.seq - 1;
     const seq = ++this.seq;
-    const batchId = `20241115T1440${String(seq).padStart(5, '0')}Z-b${seq}`;
+    const batchId = input.rebuild?.batchId ?? `20241115T1440${String(seq).padStart(5, '0')}Z-b${seq}`;
     const dimensions: CuratedObject[] = [];
     const facts: CuratedObject[] = [];
     for (const [name, rows] of Object.entries(input.dimensions ?? {})) {

@@ -66,5 +66,10 @@ export interface WarehouseTableDef {
   readonly sourceTable?: string;
   /** Columns as stored in the lake and in the warehouse (without the surrogate key). */
   readonly columns: readonly ColumnDef[];
+  /**
+   * Columns only the warehouse holds, after {@link columns}: filled by the load, so not in
+   * the curated Parquet, the Glue tables or the local views.
+   */
+  readonly loadColumns?: readonly ColumnDef[];
   readonly comment: string;
 }

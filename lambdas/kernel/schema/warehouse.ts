@@ -44,6 +44,20 @@ const factLineage: readonly ColumnDef[] = [
   },
 ];
 
+/**
+ * What the warehouse records of its own loading: the batch of every fact version, so the load
+ * can prove which batches it holds even when its ledger (`etl.load_log`) was lost or edited.
+ */
+const factLoadLineage: readonly ColumnDef[] = [
+  {
+    name: 'batch_seq',
+    type: 'int',
+    nullable: true,
+    comment:
+      'Transform batch (etl.load_log.batch_seq) that loaded this version; null only for versions loaded before batches were recorded on facts',
+  },
+];
+
 const dimRef = (name: string, dim: string, key: string, comment: string): ColumnDef => ({
   name,
   type: 'int',
@@ -174,6 +188,7 @@ export const warehouseTables: readonly WarehouseTableDef[] = [
     kind: 'fact',
     naturalKey: 'sales_order_id',
     surrogateKey: 'sales_record_id',
+    loadColumns: factLoadLineage,
     sourceTable: 'sales_order',
     comment: 'Every observed version of every sales order',
     columns: [
@@ -196,6 +211,7 @@ export const warehouseTables: readonly WarehouseTableDef[] = [
     kind: 'fact',
     naturalKey: 'purchase_order_id',
     surrogateKey: 'purchase_record_id',
+    loadColumns: factLoadLineage,
     sourceTable: 'purchase_order',
     comment: 'Every observed version of every purchase order',
     columns: [
@@ -222,6 +238,7 @@ export const warehouseTables: readonly WarehouseTableDef[] = [
     kind: 'fact',
     naturalKey: 'payment_id',
     surrogateKey: 'payment_record_id',
+    loadColumns: factLoadLineage,
     sourceTable: 'payment',
     comment: 'Every observed version of every payment',
     columns: [

@@ -449,7 +449,7 @@ describe('load', () => {
 
     it('rebuilds the indexes of a table the batch outweighs, exactly as they were', async () => {
       const before = await indexes();
-      expect(before).toHaveLength(2);
+      expect(before).toHaveLength(3);
       await fixture.writeBatch({
         dimensions: baseDimensions(),
         facts: { fact_sales_order: [1, 2, 3].map((id) => salesOrder({ sales_order_id: id })) },

@@ -32,11 +32,15 @@ describe('load SQL', () => {
     );
   });
 
-  it('copies fact versions straight into the fact table, leaving the surrogate key to its SERIAL', () => {
+  it('copies fact versions straight into the fact table with their batch, leaving the surrogate key to its SERIAL', () => {
     const sql = copySql(warehouseTable('fact_payment'), 'table');
     expect(sql).toMatch(/^COPY "fact_payment" \("payment_id", /);
-    expect(sql).toMatch(/"is_deleted"\) FROM STDIN \(FORMAT csv\)$/);
+    expect(sql).toMatch(/"is_deleted", "batch_seq"\) FROM STDIN \(FORMAT csv\)$/);
     expect(sql).not.toContain('payment_record_id');
+  });
+
+  it('refuses to stage a table that has warehouse-only columns (staging holds the curated ones)', () => {
+    expect(() => copySql(warehouseTable('fact_payment'), 'staging')).toThrow(/batch_seq/);
   });
 
   it('upserts a dimension on its natural key, updating only rows whose values differ', () => {
@@ -61,6 +65,7 @@ describe('load SQL', () => {
       warehouseTable('dim_design'),
       ["/tmp/o'brien/a.parquet", '/tmp/b.parquet'],
       '/tmp/x.csv',
+      7,
     );
     expect(sql).toBe(
       `COPY (SELECT "design_id", "design_name", "file_location", "file_name" FROM read_parquet(['/tmp/o''brien/a.parquet', '/tmp/b.parquet'], hive_partitioning = false)) TO '/tmp/x.csv' (FORMAT csv, HEADER false, USE_TMP_FILE false)`,
@@ -68,8 +73,14 @@ describe('load SQL', () => {
   });
 
   it('writes fact CSV in version order, so the SERIAL numbers versions as they happened', () => {
-    expect(parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv')).toContain(
+    expect(parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv', 3)).toContain(
       `hive_partitioning = false) ORDER BY "purchase_order_id", "observed_at") TO '/x.csv'`,
+    );
+  });
+
+  it('writes each fact version with the batch that loads it, after the curated columns', () => {
+    expect(parquetToCsvSql(warehouseTable('fact_payment'), ['/a.parquet'], '/x.csv', 12)).toContain(
+      '"is_deleted", 12::INTEGER AS "batch_seq" FROM read_parquet(',
     );
   });
 
