@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { renderReport } from './render-html';
 import { collectReportData, type ReportData, type ReportDeps } from './report-data';
 
@@ -10,14 +11,16 @@ export interface ReportResult {
 }
 
 /**
- * Generates the HTML dashboard from the warehouse and writes it to `path`.
+ * Generates the HTML dashboard from the warehouse and writes it to `path` (its folder is
+ * created when missing).
  *
  * @example
- * await writeReport({ warehouse, lake }, 'report.html');
+ * await writeReport({ warehouse, lake }, '/home/me/.totes/report.html');
  */
 export async function writeReport(deps: ReportDeps, path: string): Promise<ReportResult> {
   const data = await collectReportData(deps);
   const html = renderReport(data);
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, html, 'utf8');
   return { path, bytes: Buffer.byteLength(html), data };
 }
