@@ -9,8 +9,10 @@ import * as report from './report';
 import * as run from './run';
 import * as seed from './seed';
 import * as simulate from './simulate';
+import * as sql from './sql';
 import * as status from './status';
 import * as transform from './transform';
+import * as up from './up';
 import * as verify from './verify';
 import * as watch from './watch';
 
@@ -31,5 +33,7 @@ export const commands: RegisterCommand[] = [
   query.register,
   queries.register,
   report.register,
+  up.register,
+  sql.register,
   verify.register,
 ];

@@ -18,8 +18,8 @@ export function commentStatements(relation: DescribedRelation): string[] {
 /**
  * The SQL of a migration that describes every star table, column and current view of the
  * warehouse from the schema module. `warehouse-sql/008_comments.sql` is this output; when a
- * description changes, write the output to a new migration (`npx tsx app/analytics/docs/comments.ts
- * > warehouse-sql/0NN_comments.sql`), which `test/integration/analytics/warehouse-comments.test.ts`
+ * description changes, write the output to a new migration (`npx tsx
+ * app/analytics/docs/print-comments.ts > warehouse-sql/0NN_comments.sql`), which `test/integration/analytics/warehouse-comments.test.ts`
  * asks for.
  */
 export function commentMigrationSql(relations: readonly DescribedRelation[] = warehouseRelations()): string {
@@ -32,5 +32,3 @@ export function commentMigrationSql(relations: readonly DescribedRelation[] = wa
   const body = relations.map((r) => commentStatements(r).join('\n'));
   return `${header.join('\n')}\n\n${body.join('\n\n')}\n`;
 }
-
-if (require.main === module) process.stdout.write(commentMigrationSql());

@@ -34,7 +34,7 @@ describe('the migrated warehouse', () => {
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v')`,
     );
     const actual = new Map(rows.map((r) => [`${r.relation}.${r.column ?? ''}`, r.description]));
-    // A new description needs a new migration: npx tsx app/analytics/docs/comments.ts > warehouse-sql/0NN_comments.sql
+    // A new description needs a new migration: npx tsx app/analytics/docs/print-comments.ts > warehouse-sql/0NN_comments.sql
     const differences = warehouseRelations().flatMap((relation) =>
       [
         [`${relation.name}.`, relation.description] as const,
