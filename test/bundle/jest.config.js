@@ -12,5 +12,6 @@ module.exports = {
   rootDir: '../..',
   roots: ['<rootDir>/test/bundle'],
   testMatch: ['**/*.bundle.ts'],
+  globalSetup: '<rootDir>/test/bundle/support/global-setup.ts',
   testTimeout: 15 * 60_000,
 };

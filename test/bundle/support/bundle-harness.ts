@@ -534,6 +534,7 @@ export class BundleHarness {
       nodeRoot: this.options.nodeRoot,
       runtimeDir: join(__dirname, 'runtime'),
       caBundle,
+      gatewayCertificate: this.gateway.certificate,
       workDir: this.options.workDir,
     });
     return { spec, identity, templateEnv, sandbox };

@@ -14,7 +14,7 @@ export interface CatalogTable {
 export interface TableSchemaCheck {
   readonly table: string;
   readonly location: string;
-  readonly format: 'parquet' | 'json' | 'other';
+  readonly format: 'parquet' | 'json' | 'view' | 'other';
   readonly files: number;
   /** Empty when every file matches the table. */
   readonly problems: readonly string[];
@@ -105,6 +105,10 @@ export async function checkCatalogAgainstFiles(
   const duck = await openDuck({ memoryLimit: '512MB', threads: 1 });
   try {
     for (const table of tables) {
+      if (table.input.TableType === 'VIRTUAL_VIEW') {
+        checks.push(checkView(table, tables));
+        continue;
+      }
       const sd = (table.input.StorageDescriptor ?? {}) as {
         Location?: string;
         Columns?: GlueColumn[];
@@ -224,6 +228,59 @@ export async function checkCatalogAgainstFiles(
     duck.close();
   }
   return checks;
+}
+
+const PRESTO_TO_HIVE: Readonly<Record<string, string>> = { integer: 'int', varchar: 'string' };
+
+/**
+ * An Athena view: its Presto definition's columns must be the Glue columns, and a column it
+ * takes from the table it reads must keep that table's type (checked against files above).
+ */
+function checkView(view: CatalogTable, tables: readonly CatalogTable[]): TableSchemaCheck {
+  const problems: string[] = [];
+  const text = String(view.input.ViewOriginalText ?? '');
+  const encoded = /\/\* Presto View: (\S+) \*\//.exec(text)?.[1];
+  const glueColumns = (
+    (view.input.StorageDescriptor as { Columns?: GlueColumn[] } | undefined)?.Columns ?? []
+  ).map((c) => `${c.Name} ${c.Type.toLowerCase()}`);
+  if (!encoded)
+    return {
+      table: view.name,
+      location: '(view)',
+      format: 'view',
+      files: 0,
+      problems: ['ViewOriginalText is not a Presto view'],
+    };
+  const presto = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as {
+    originalSql: string;
+    columns: { name: string; type: string }[];
+  };
+  const prestoColumns = presto.columns.map((c) => `${c.name} ${PRESTO_TO_HIVE[c.type] ?? c.type}`);
+  if (prestoColumns.join(', ') !== glueColumns.join(', ')) {
+    problems.push(
+      `the Presto definition has ${prestoColumns.join(', ')} but Glue has ${glueColumns.join(', ')}`,
+    );
+  }
+  const from = [...presto.originalSql.matchAll(/FROM\s+"?([a-z_][a-z0-9_]*)"?/gi)]
+    .map((m) => m[1])
+    .find((n) => tables.some((t) => t.name === n));
+  const base = tables.find((t) => t.name === from);
+  if (!base) problems.push(`reads no table of the catalog (${presto.originalSql.slice(0, 80)}…)`);
+  else {
+    const baseColumns = new Map(
+      ((base.input.StorageDescriptor as { Columns?: GlueColumn[] }).Columns ?? []).map((c) => [
+        c.Name,
+        c.Type.toLowerCase(),
+      ]),
+    );
+    for (const column of glueColumns) {
+      const [name = '', type] = column.split(' ');
+      const baseType = baseColumns.get(name);
+      if (baseType !== undefined && baseType !== type)
+        problems.push(`${name} is ${type} in the view but ${baseType} in ${base.name}`);
+    }
+  }
+  return { table: view.name, location: `(view of ${from ?? '?'})`, format: 'view', files: 0, problems };
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {

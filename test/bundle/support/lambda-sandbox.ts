@@ -46,10 +46,17 @@ export interface SandboxParts {
   readonly nodeRoot: string;
   /** Folder with bootstrap.cjs and probe.cjs (copied to /var/runtime with the CA bundle). */
   readonly runtimeDir: string;
-  /** PEM bundle installed as /var/runtime/ca-cert.pem (where NODE_EXTRA_CA_CERTS points). */
+  /** PEM bundle installed as /var/runtime/ca-cert.pem (Lambda's CA file, RDS CAs included). */
   readonly caBundle: string;
+  /** PEM of the harness's AWS endpoint, trusted by the runtime stand-in (not through the environment). */
+  readonly gatewayCertificate: string;
   /** Scratch folder of the harness (code copies, passwd files, logs). */
   readonly workDir: string;
+  /**
+   * The longest the harness waits for one invocation, below the function's own timeout, so a
+   * hung function fails the suite readably before the CI job's limit. @default 300
+   */
+  readonly invokeLimitSeconds?: number;
 }
 
 /** Lambda's sandbox user (`sbx_user1051`). */
@@ -88,6 +95,10 @@ exec /var/lang/bin/node "/var/runtime/$entry"
 
 const MARK = '\u001e';
 
+/** What to do when the namespace cannot be made. */
+const SANDBOX_NEEDS =
+  ' — the bundle test needs mount namespaces (unshare, mount and setpriv from util-linux): run it as root, or where unprivileged user namespaces are allowed';
+
 /**
  * One Lambda execution environment of a function: its code copied out of the cloud assembly,
  * a mount namespace around it, one warm Node.js process that runs invocation after invocation
@@ -122,6 +133,7 @@ export class LambdaSandbox {
     sandbox.runtimeDir = join(parts.workDir, 'runtime', spec.logicalId);
     await cp(parts.runtimeDir, sandbox.runtimeDir, { recursive: true });
     await cp(parts.caBundle, join(sandbox.runtimeDir, 'ca-cert.pem'));
+    await writeFile(join(sandbox.runtimeDir, 'harness-gateway-ca.pem'), parts.gatewayCertificate);
     await makeReadable(sandbox.runtimeDir);
     sandbox.etcDir = join(parts.workDir, 'etc', spec.logicalId);
     await mkdir(sandbox.etcDir, { recursive: true });
@@ -155,7 +167,7 @@ export class LambdaSandbox {
       .find((l) => l.startsWith(MARK));
     if (!line) {
       throw new Error(
-        `the sandbox probe of ${this.spec.logicalId} failed (exit ${code}): ${Buffer.concat(err).toString('utf8')}`,
+        `the sandbox probe of ${this.spec.logicalId} failed (exit ${code}): ${Buffer.concat(err).toString('utf8')}${SANDBOX_NEEDS}`,
       );
     }
     return JSON.parse(line.slice(1)) as Record<string, unknown>;
@@ -193,10 +205,11 @@ export class LambdaSandbox {
       this.pending = { resolve, errorLogs, stderr };
     });
     const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const limitMs = Math.min(timeoutMs, (this.parts.invokeLimitSeconds ?? 300) * 1000);
     const timer = setTimeout(() => {
-      this.pending?.resolve({ type: 'timeout' });
+      this.pending?.resolve({ type: limitMs < timeoutMs ? 'limit' : 'timeout' });
       this.kill();
-    }, timeoutMs);
+    }, limitMs);
     this.child?.stdin.write(
       `${JSON.stringify({ event, requestId, timeoutMs, functionArn: this.spec.arn, traceId: `Root=1-${Date.now().toString(16)}-${requestId.replace(/-/g, '').slice(0, 24)};Sampled=1` })}\n`,
     );
@@ -217,19 +230,26 @@ export class LambdaSandbox {
       };
     }
     this.ready = undefined;
-    const error =
-      m.type === 'timeout'
-        ? {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
-          }
-        : m.type === 'crash'
-          ? (m.error as NonNullable<Invocation['error']>)
-          : {
-              errorType: 'Runtime.ExitError',
-              errorMessage: `Runtime exited with error: ${String(m.reason)}`,
-            };
+    const error = this.endedWithout(m, limitMs);
     return { ok: false, error, durationMs: 0, maxRssMiB: 0, peakTmpMiB: 0, tmpMiBAfter: 0, ...common };
+  }
+
+  /** The error of an invocation that produced no result: a timeout, the harness limit, a crash. */
+  private endedWithout(m: Record<string, unknown>, limitMs: number): NonNullable<Invocation['error']> {
+    if (m.type === 'timeout') {
+      return {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
+      };
+    }
+    if (m.type === 'limit') {
+      return {
+        errorType: 'Harness.InvokeLimit',
+        errorMessage: `no answer within ${limitMs / 1000} s (the harness limit; the function's own timeout is ${this.spec.timeoutSeconds} s): killed`,
+      };
+    }
+    if (m.type === 'crash') return m.error as NonNullable<Invocation['error']>;
+    return { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${String(m.reason)}` };
   }
 
   /** Ends the environment (Lambda reclaims it). */

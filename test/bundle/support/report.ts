@@ -89,6 +89,7 @@ export function renderReport(
     timings: Record<string, number>;
     glue: readonly TableSchemaCheck[];
     problems: readonly string[];
+    observations: readonly string[];
   },
 ): string {
   const out: string[] = [
@@ -134,6 +135,8 @@ export function renderReport(
     out.push(
       `  ${pad(g.table, 28)} ${pad(g.format, 8)} ${pad(`${g.files} files`, 10)} ${g.problems.length ? g.problems.join(' | ') : 'columns and types match'}`,
     );
+  if (extras.observations.length)
+    out.push('', 'observations:', ...extras.observations.map((o) => `  • ${o}`));
   out.push(
     '',
     extras.problems.length ? `PROBLEMS (${extras.problems.length}):` : 'no problems found',

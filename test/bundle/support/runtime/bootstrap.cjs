@@ -6,9 +6,18 @@
  * stdout after the invocation's own log lines, as one line starting with U+001E, so the
  * harness can tell which log lines belong to which invocation (a pipe keeps their order).
  */
-const { statfsSync } = require('node:fs');
+const { existsSync, readFileSync, statfsSync } = require('node:fs');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
+const tls = require('node:tls');
+
+// The harness's AWS endpoint has a local certificate; in AWS the endpoints' certificates chain
+// to public roots Node already trusts. Adding it to the default store leaves the environment
+// (NODE_EXTRA_CA_CERTS included) exactly as the template sets it.
+const GATEWAY_CA = '/var/runtime/harness-gateway-ca.pem';
+if (existsSync(GATEWAY_CA)) {
+  tls.setDefaultCACertificates([...tls.getCACertificates('default'), readFileSync(GATEWAY_CA, 'utf8')]);
+}
 
 const MARK = '\u001e';
 const emit = (message) => process.stdout.write(`\n${MARK}${JSON.stringify(message)}\n`);

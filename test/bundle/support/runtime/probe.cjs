@@ -50,6 +50,6 @@ const report = {
     '/': canWrite(''),
     '/etc': canWrite('/etc'),
   },
-  caBundle: fs.existsSync(process.env.NODE_EXTRA_CA_CERTS || '/nonexistent'),
+  caBundle: process.env.NODE_EXTRA_CA_CERTS ? fs.existsSync(process.env.NODE_EXTRA_CA_CERTS) : 'not set',
 };
 process.stdout.write(`\u001e${JSON.stringify(report)}\n`);
