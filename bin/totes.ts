@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { NamedQueryParameterError, UnknownNamedQueryError } from '../app/analytics/named-queries';
 import { ConfigError, LeaseHeldError } from '../lambdas/kernel/errors';
 import { redact } from '../lambdas/kernel/redact';
-import packageJson from '../package.json';
+import { version } from '../package.json';
 import { commands } from './commands';
 import { UsageError } from './errors';
 import { configureOutput, OutputClosedError } from './output';
@@ -19,7 +19,7 @@ const LINGER_MS = 3000;
 const program = new Command()
   .name('totes')
   .description('totesys lake: capture totesys changes into an S3 data lake and a PostgreSQL warehouse')
-  .version(packageJson.version, '-V, --version', 'print the version of totes')
+  .version(version, '-V, --version', 'print the version of totes')
   .option('-v, --verbose', 'log debug detail as JSON lines on stderr')
   .option(
     '-q, --quiet',

@@ -10,11 +10,11 @@ import { createSourceSchema, seedFromSnapshot } from '../../app/totesys/seed';
 import { simulateChanges } from '../../app/totesys/simulate';
 import { seedSynthetic } from '../../app/totesys/synthetic';
 import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
-import { loadConfig } from '../../lambdas/kernel/config';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
 import { JsonLogger } from '../../lambdas/kernel/logger';
-import type { Environment } from '../environment';
+import { cliConfig, type Environment } from '../environment';
+import { positiveInteger } from '../options';
 import { renderTable } from '../output';
 import { formatResult } from './query';
 import { renderRun, runOnce } from './run';
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       'start an embedded PostgreSQL, seed totesys, run the pipeline, simulate changes, run again and show what landed (uses its own demo databases and lake; never touches yours)',
     )
     .option('--from <dir>', 'snapshot folder to seed from', DEMO_SNAPSHOT)
-    .option('--changes <n>', 'changes to simulate between the two runs', Number, 300)
+    .option('--changes <n>', 'changes to simulate between the two runs', positiveInteger, 300)
     .action(async (options: { from: string; changes: number }) => {
       const started = performance.now();
       const env = await openDemoEnvironment(program.opts<{ verbose?: boolean }>().verbose ?? false);
@@ -100,7 +100,8 @@ async function seed(source: Client, dir: string, say: (text: string) => void): P
  * `<TOTES_HOME>/demo-lake`, so the demo starts from nothing and never touches real settings.
  */
 async function openDemoEnvironment(verbose: boolean): Promise<Environment> {
-  const config = loadConfig({ TOTES_HOME: process.env.TOTES_HOME });
+  // Only TOTES_HOME is read: the demo never touches the configured databases or lake.
+  const config = cliConfig({ TOTES_HOME: process.env.TOTES_HOME });
   const log = new JsonLogger({ level: verbose ? 'debug' : 'warn' });
   const server = await startEmbeddedPostgres(join(config.home, 'pg'), { log });
   for (const database of ['demo_totesys', 'demo_warehouse']) await server.recreateDatabase(database);

@@ -4,6 +4,7 @@ import { ingest } from '../../lambdas/ingest/ingest';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { openEnvironment } from '../environment';
+import { seconds } from '../options';
 import { emit, renderTable } from '../output';
 
 /** `totes ingest`: capture source changes into the raw zone. */
@@ -14,7 +15,7 @@ export function register(program: Command): void {
       'capture every change in totesys since the last run into the raw zone (raw/<table>/…jsonl.gz)',
     )
     .option('--table <name...>', 'only these source tables')
-    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', seconds, 0)
     .option('--json', 'print the result as JSON')
     .action(async (options: { table?: string[]; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());

@@ -8,6 +8,7 @@ import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { warehouseTables } from '../../lambdas/kernel/schema';
 import { runLoadStage } from '../../lambdas/load/stage';
 import { openEnvironment } from '../environment';
+import { seconds } from '../options';
 import { emit, renderTable } from '../output';
 
 /** `totes load`: migrate the warehouse and apply every committed transform batch. */
@@ -18,7 +19,7 @@ export function register(program: Command): void {
       'apply pending warehouse migrations, then load every committed curated batch into the warehouse (each exactly once)',
     )
     .option('--max-batches <n>', 'load at most this many batches', parsePositive)
-    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', seconds, 0)
     .option('--json', 'print the result as JSON')
     .action(async (options: { maxBatches?: number; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());

@@ -6,6 +6,7 @@ import { type PipelineResult, runPipeline } from '../../app/pipeline/run-pipelin
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { sourceTables, warehouseTables } from '../../lambdas/kernel/schema';
 import { type Environment, openEnvironment } from '../environment';
+import { seconds } from '../options';
 import { emit, isQuiet, renderTable } from '../output';
 import { runProgress } from '../progress';
 
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .description(
       'run the pipeline once: ingest → transform → load (one run at a time; a second one waits or exits)',
     )
-    .option('--wait <seconds>', 'wait this long for a run that is in progress instead of exiting', Number, 0)
+    .option('--wait <seconds>', 'wait this long for a run that is in progress instead of exiting', seconds, 0)
     .option('--json', 'print the run result as JSON')
     .action(async (options: { wait: number; json?: boolean }) => {
       const env = await openEnvironment(program.opts());

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { commandLease } from '../../app/pipeline/command-lease';
-import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
 import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { warehouseTables } from '../../lambdas/kernel/schema';
 import { type TransformResult, transform } from '../../lambdas/transform/transform';
 import { openEnvironment } from '../environment';
+import { seconds } from '../options';
 import { emit, renderTable } from '../output';
 
 /** `totes transform`: raw → curated for every committed ingest run not yet transformed. */
@@ -18,13 +18,14 @@ export function register(program: Command): void {
       'transform every committed ingest run not yet transformed into the curated star schema (Parquet), in batches',
     )
     .option('--max-runs <n>', 'ingest runs per batch', parsePositive, 100)
-    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', Number, 0)
+    .option('--wait <seconds>', 'wait for a busy pipeline lease instead of exiting 4', seconds, 0)
     .option('--json', 'print the batch results as JSON')
     .action(async (options: { maxRuns: number; json?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());
       const workDir = await mkdtemp(join(tmpdir(), 'totes-transform-'));
       try {
-        const catalog = new LocalCatalog(env.lake);
+        // Glue on an S3 lake with GLUE_DATABASE (as the deployed transform), else the lake's pointers.
+        const catalog = env.catalog;
         const results: TransformResult[] = [];
         await withLease(env.lake, commandLease('totes transform', options, env), async () => {
           for (;;) {

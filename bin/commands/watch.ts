@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { LeaseHeldError } from '../../lambdas/kernel/errors';
 import { openEnvironment } from '../environment';
+import { positiveInteger } from '../options';
 import { renderRun, runOnce } from './run';
 
 /** Parses `90`, `90s`, `5m`, `1h` into seconds. */
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .command('watch')
     .description('run the pipeline on a schedule until interrupted (Ctrl-C stops after the current run)')
     .option('--every <duration>', 'interval between run starts: 60s, 5m, 1h', parseDuration, 60)
-    .option('--runs <n>', 'stop after this many runs (default: forever)', Number)
+    .option('--runs <n>', 'stop after this many runs (default: forever)', positiveInteger)
     .action(async (options: { every: number; runs?: number }) => {
       const env = await openEnvironment(program.opts());
       let stopping = false;
