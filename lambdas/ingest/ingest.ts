@@ -4,15 +4,16 @@ import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { TotesError } from '../kernel/errors';
+import { damagedDocument } from '../kernel/lake/documents/document';
 import {
   commitIngestState,
   type IngestState,
   readIngestState,
   type TableState,
 } from '../kernel/lake/documents/ingest-state';
-import type { IngestManifest, RawObject } from '../kernel/lake/documents/manifests';
+import { type IngestManifest, type RawObject, writeIngestManifest } from '../kernel/lake/documents/manifests';
 import type { LakeStore } from '../kernel/lake/lake-store';
-import { ingestManifestKey, keySetKey, newRunId, rawKey } from '../kernel/lake/layout';
+import { keySetKey, newRunId, rawKey } from '../kernel/lake/layout';
 import type { Log } from '../kernel/logger';
 import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../kernel/schema';
 import { allKeysCopySql, changedRowsSql, keyFingerprintSql, TIMESTAMP_FORMAT } from './capture-sql';
@@ -157,7 +158,7 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
     const seq = objects.length > 0 ? state.seq + 1 : state.seq;
     if (objects.length > 0) {
       const manifest: IngestManifest = { seq, runId, extractedAt: snapshot.extractedAt, objects };
-      await lake.put(ingestManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
+      await writeIngestManifest(lake, manifest);
     }
     const next: IngestState = {
       version: 1,
@@ -397,7 +398,18 @@ async function loadKeySet(lake: LakeStore, key: string, table: string): Promise<
       { context: { table, key } },
     );
   }
-  return KeySet.decode(object.body);
+  try {
+    return KeySet.decode(object.body);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw damagedDocument(
+      lake,
+      key,
+      { what: `the key set of ${table}` },
+      `cannot be decoded (${reason})`,
+      cause,
+    );
+  }
 }
 
 const noOps = (): Record<ChangeOp, number> => ({ c: 0, u: 0, d: 0 });

@@ -14,16 +14,17 @@ import {
   type IngestManifest,
   readIngestManifest,
   type TransformManifest,
+  writeTransformManifest,
 } from '../kernel/lake/documents/manifests';
 import {
   commitTransformState,
   readTransformIntent,
   readTransformState,
-  TRANSFORM_INTENT_KEY,
   type TransformIntent,
   type TransformState,
+  writeTransformIntent,
 } from '../kernel/lake/documents/transform-state';
-import { newRunId, transformManifestKey } from '../kernel/lake/layout';
+import { newRunId, TRANSFORM_BATCH_PREFIXES } from '../kernel/lake/layout';
 import { runBatch } from './batch/batch';
 import type { QuarantineCount } from './batch/quarantine';
 import { BatchSession, type TransformDeps } from './batch/session';
@@ -82,7 +83,7 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
   const seq = state.seq + 1;
   const batchId = newRunId(clock());
   const intent: TransformIntent = { seq, batchId };
-  await deps.lake.put(TRANSFORM_INTENT_KEY, JSON.stringify(intent));
+  await writeTransformIntent(deps.lake, intent);
   await mkdir(deps.workDir, { recursive: true });
   const work = await mkdtemp(join(deps.workDir, `transform-${seq}-`));
   // A database file, not :memory:, so that big intermediates can leave RAM under the limit.
@@ -103,7 +104,7 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
       dimensionChanges: outcome.dimensionChanges,
       quarantine: outcome.quarantine,
     };
-    await deps.lake.put(transformManifestKey(seq), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeTransformManifest(deps.lake, manifest);
     await pointCatalogAt(deps.catalog, outcome.dimensionFiles);
     const next: TransformState = {
       seq,
@@ -167,7 +168,7 @@ async function removeUncommitted(deps: TransformDeps, state: TransformState): Pr
   const intent = await readTransformIntent(deps.lake);
   if (!intent || intent.seq <= state.seq || intent.batchId === state.batchId) return;
   let removed = 0;
-  for (const prefix of ['curated/', 'state/transform-current/', 'state/transform-held/', 'quarantine/']) {
+  for (const prefix of TRANSFORM_BATCH_PREFIXES) {
     const keys: string[] = [];
     for await (const key of deps.lake.list(prefix)) if (key.includes(intent.batchId)) keys.push(key);
     for (const key of keys) await deps.lake.delete(key);
