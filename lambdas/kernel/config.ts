@@ -21,7 +21,7 @@ export interface Config {
   readonly home: string;
   /**
    * Lifetime of the pipeline lease without renewal (`TOTES_LEASE_TTL`, seconds): how long a
-   * crashed run blocks the next one. `undefined` = the lease's default (10 minutes).
+   * crashed run on another host blocks the next one. `undefined` = the lease's default (60 s).
    */
   readonly leaseTtlMs?: number | undefined;
   /** Timeouts and connection retries of every PostgreSQL connection (`TOTES_DB_*`). */
