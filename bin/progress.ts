@@ -48,8 +48,9 @@ export function runProgress(log: Log, output: ProgressOutput = {}): RunProgress 
     const seconds = (now() - started) / 1000;
     return seconds > 0 && rows > 0 ? `, ${count(rows / seconds)} rows/s` : '';
   };
+  // The elapsed time moves on every redraw, so a long step still shows the stage at work.
   const status = () =>
-    `  ${(stage ?? '').padEnd(9)} ${detail}${detail ? ' · ' : ''}${count(rows)} rows${rate()}`;
+    `  ${(stage ?? '').padEnd(9)} ${detail}${detail ? ' · ' : ''}${count(rows)} rows${rate()} · ${((now() - started) / 1000).toFixed(1)} s`;
   const draw = (force = false) => {
     if (!tty || (!force && now() - drawn < REDRAW_MS)) return;
     drawn = now();
@@ -108,10 +109,10 @@ export function runProgress(log: Log, output: ProgressOutput = {}): RunProgress 
         return;
       }
       const seconds = (now() - started) / 1000;
-      detail = `done in ${seconds.toFixed(1)} s`;
       if (tty) {
-        draw(true);
-        stream.write('\n');
+        stream.write(
+          `\r\x1b[2K  ${name.padEnd(9)} done in ${seconds.toFixed(1)} s · ${count(rows)} rows${rate()}\n`,
+        );
         open = false;
       } else {
         stream.write(`${name}: done in ${seconds.toFixed(1)} s, ${count(rows)} rows${rate()}\n`);

@@ -68,8 +68,8 @@ describe('progress of totes run', () => {
     clock.ms = 1000;
     progress.onStage('load', 'end');
     expect(written.join('')).toBe(
-      '\r\x1b[2K  load      0 rows' +
-        '\r\x1b[2K  load      batch #3 500 rows · 500 rows, 1,000 rows/s' +
+      '\r\x1b[2K  load      0 rows · 0.0 s' +
+        '\r\x1b[2K  load      batch #3 500 rows · 500 rows, 1,000 rows/s · 0.5 s' +
         '\r\x1b[2K  load      done in 1.0 s · 500 rows, 500 rows/s\n',
     );
   });
