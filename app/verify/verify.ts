@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { type DuckSession, openDuck, sqlString } from '../../lambdas/kernel/duckdb/duckdb';
+import { committedTransformSeq } from '../../lambdas/kernel/lake/documents/manifests';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
 import {
   type ColumnDef,
@@ -15,6 +16,7 @@ import {
   type WarehouseTableDef,
   warehouseTables,
 } from '../../lambdas/kernel/schema';
+import { type LedgerProof, ledgerRefusal, proveLedger } from '../../lambdas/load/ledger';
 import { currencyName } from '../../lambdas/transform/iso4217';
 import { explainCheckFailure, TableCheckError } from './errors';
 import { type KeyDifference, type KeyedQuery, KeyedTables, type Zone } from './keyed';
@@ -43,8 +45,10 @@ export interface VerifyCheck {
    * of those rows' content, rendered the same way on PostgreSQL and DuckDB; `source
    * checksum`: a dimension's members rebuilt from the source's current rows against the
    * lake's (for the keys the source has); `history rows`: fact versions; `source keys
-   * missing`: source rows absent from the dimension; `error`: the table could not be
-   * checked (see `error`), the other tables were.
+   * missing`: source rows absent from the dimension; `batches loaded` (table
+   * `etl.load_log`): the lake's committed transform batch and the last one the warehouse's
+   * ledger records, which must be the same batches (see `proveLedger`); `error`: the table
+   * could not be checked (see `error`), the other tables were.
    */
   readonly check:
     | 'current rows'
@@ -52,6 +56,7 @@ export interface VerifyCheck {
     | 'source checksum'
     | 'history rows'
     | 'source keys missing'
+    | 'batches loaded'
     | 'error';
   readonly values: Readonly<Partial<Record<Zone, string>>>;
   readonly ok: boolean;
@@ -66,6 +71,8 @@ export interface VerifyFinding {
   readonly between?: readonly [Zone, Zone];
   /** The first keys (in key order) whose rows differ between them. */
   readonly keys?: readonly KeyDifference[];
+  /** For a table that could not be checked: the place that failed. */
+  readonly zone?: Zone;
   /** One line: the difference, its first keys, the next step. */
   readonly message: string;
 }
@@ -78,6 +85,8 @@ export interface VerifyReport {
   readonly strayFiles: readonly string[];
   /** One per table that failed a check or could not be checked. */
   readonly findings: readonly VerifyFinding[];
+  /** What `totes verify --repair` did before this report was taken (see `verifyAndRepair`). */
+  readonly repairs?: readonly string[];
 }
 
 /** Collaborators of {@link verifyPipeline}: both databases, the lake, scratch space. */
@@ -132,15 +141,23 @@ export async function verifyPipeline(deps: VerifyDeps): Promise<VerifyReport> {
         checks.push(...result.checks);
         strayFiles.push(...result.stray);
         if (result.finding) findings.push(result.finding);
+        if (result.stray.length > 0) findings.push(strayFinding(table, result.stray));
       } catch (error) {
         const failure =
           error instanceof TableCheckError
             ? error
             : explainCheckFailure('lake', table.name, table.sourceTable, error);
         checks.push({ table: table.name, check: 'error', values: {}, ok: false, error: failure.message });
-        findings.push({ table: table.name, message: `could not be checked: ${failure.message}` });
+        findings.push({
+          table: table.name,
+          zone: failure.zone,
+          message: `could not be checked: ${failure.message}`,
+        });
       }
     }
+    const ledger = await verifyLedger(deps);
+    checks.push(ledger.check);
+    if (ledger.finding) findings.push(ledger.finding);
     return { ok: checks.every((c) => c.ok) && strayFiles.length === 0, checks, strayFiles, findings };
   } finally {
     duck.close();
@@ -458,6 +475,47 @@ async function diff(
   await on(a.zone, table, () => ctx.keyed.materialise(a, name(a)));
   await on(b.zone, table, () => ctx.keyed.materialise(b, name(b)));
   return ctx.keyed.differences(name(a), name(b), ctx.maxKeys);
+}
+
+const LEDGER = 'etl.load_log';
+
+/**
+ * The warehouse's ledger against the lake's committed batches (and the facts' `batch_seq`):
+ * the same batches, up to the last one; a ledger that is behind just needs a load.
+ */
+async function verifyLedger(deps: VerifyDeps): Promise<{ check: VerifyCheck; finding?: VerifyFinding }> {
+  let proof: LedgerProof;
+  try {
+    proof = await proveLedger(deps.warehouse, deps.lake, await committedTransformSeq(deps.lake));
+  } catch (error) {
+    const zone: Zone = error instanceof Error && 'code' in error ? 'warehouse' : 'lake';
+    const failure = explainCheckFailure(zone, LEDGER, undefined, error);
+    return {
+      check: { table: LEDGER, check: 'error', values: {}, ok: false, error: failure.message },
+      finding: { table: LEDGER, zone, message: `could not be checked: ${failure.message}` },
+    };
+  }
+  const values = { lake: String(proof.committedSeq), warehouse: String(proof.ledgerSeq) };
+  const ok = proof.verdict === 'consistent' && proof.ledgerSeq === proof.committedSeq;
+  const check: VerifyCheck = { table: LEDGER, check: 'batches loaded', values, ok };
+  if (ok) return { check };
+  const between: [Zone, Zone] = ['lake', 'warehouse'];
+  const message =
+    proof.verdict === 'consistent'
+      ? `the warehouse has loaded transform batch ${proof.ledgerSeq} of the lake's ${proof.committedSeq}. Next: run \`totes load\``
+      : proof.verdict === 'diverged'
+        ? `the lake's transform batches after ${proof.agreedSeq} are not the ones the warehouse loaded (state/transform.json restored to an earlier version?). Next: run \`totes load\`: it takes the warehouse back to batch ${proof.agreedSeq} and loads the lake's batches from there`
+        : ledgerRefusal(proof, deps.lake.url).message;
+  return { check, finding: { table: LEDGER, between, message } };
+}
+
+/** Fact files no committed batch accounts for, and what to do about them. */
+function strayFinding(table: WarehouseTableDef, stray: readonly string[]): VerifyFinding {
+  const shown = stray.slice(0, 3).join(', ');
+  return {
+    table: table.name,
+    message: `${stray.length} fact file(s) under curated/${table.name}/ belong to no committed batch (${shown}${stray.length > 3 ? ', …' : ''}): left by a batch that never committed, by a compaction that did not finish, or abandoned when the transform state was restored to an earlier version; Athena reads them too. Next: \`totes verify --repair\` removes them`,
+  };
 }
 
 /** What to do when `a` and `b` disagree. */

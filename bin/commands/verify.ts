@@ -2,8 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { commandLease } from '../../app/pipeline/command-lease';
+import { verifyAndRepair } from '../../app/verify/repair';
 import { type VerifyReport, verifyPipeline } from '../../app/verify/verify';
 import { connectPg } from '../../lambdas/kernel/db/connect';
+import { withLease } from '../../lambdas/kernel/lake/documents/lease';
 import { openEnvironment } from '../environment';
 import { emit, renderTable } from '../output';
 
@@ -18,13 +21,28 @@ export function register(program: Command): void {
       'reconcile source ↔ raw ↔ curated ↔ warehouse per table (current rows, content checksums, history); exit 3 on a mismatch',
     )
     .option('--json', 'print the report as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .option(
+      '--repair',
+      'when the warehouse differs from the lake, rebuild it from the lake (and remove stray fact files), then verify again',
+    )
+    .option(
+      '--wait <seconds>',
+      'with --repair: wait for a busy pipeline lease instead of exiting 4',
+      Number,
+      0,
+    )
+    .action(async (options: { json?: boolean; repair?: boolean; wait: number }) => {
       const env = await openEnvironment(program.opts());
       const source = await connectPg(env.sourceUrl, 'source');
       const warehouse = await connectPg(env.warehouseUrl, 'warehouse');
       const workDir = await mkdtemp(join(tmpdir(), 'totes-verify-'));
       try {
-        const report = await verifyPipeline({ source, warehouse, lake: env.lake, workDir });
+        const deps = { source, warehouse, lake: env.lake, workDir };
+        const report = options.repair
+          ? await withLease(env.lake, commandLease('totes verify --repair', options, env), () =>
+              verifyAndRepair({ ...deps, log: env.log }),
+            )
+          : await verifyPipeline(deps);
         emit(options.json, jsonReport(report), () => renderReport(report));
         if (!report.ok) process.exitCode = MISMATCH;
       } finally {
@@ -77,5 +95,6 @@ export function renderReport(report: VerifyReport): string {
     ? 'verified: source, raw, lake and warehouse agree'
     : `MISMATCH in ${report.checks.filter((c) => !c.ok).length} check(s)${report.strayFiles.length ? ' and stray files' : ''}; run \`totes run\` if a run is unfinished, else look at the tables marked above`;
   const findings = report.findings.map((f) => `${f.table}: ${f.message}`);
-  return [table, ...stray, ...(findings.length ? ['', ...findings] : []), '', verdict].join('\n');
+  const repairs = (report.repairs ?? []).map((r) => `repair: ${r}`);
+  return [...repairs, table, ...stray, ...(findings.length ? ['', ...findings] : []), '', verdict].join('\n');
 }
