@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as compact from './compact';
+import * as dbtSources from './dbt-sources';
 import * as demo from './demo';
 import * as ingest from './ingest';
 import * as load from './load';
@@ -35,5 +36,6 @@ export const commands: RegisterCommand[] = [
   report.register,
   up.register,
   sql.register,
+  dbtSources.register,
   verify.register,
 ];

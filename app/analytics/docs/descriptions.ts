@@ -36,7 +36,8 @@ function required(table: string, column: string, text: string | undefined): stri
 }
 
 function describeTable(table: WarehouseTableDef): DescribedRelation {
-  const columns: DescribedColumn[] = table.columns.map((c) => ({
+  // The warehouse's own columns (load lineage) follow the curated ones, as in the table.
+  const columns: DescribedColumn[] = [...table.columns, ...(table.loadColumns ?? [])].map((c) => ({
     name: c.name,
     pgType: warehousePgType(c.type),
     nullable: c.nullable ?? false,

@@ -1,4 +1,5 @@
 import { Client, types } from 'pg';
+import { dbtSources, LEDGER_LOADED_AT } from '../../../app/analytics/docs/dbt-sources';
 import { type LocalAthena, openLocalAthena } from '../../../app/analytics/local-athena';
 import { currentViewDefinitions } from '../../../lambdas/kernel/catalog/definitions';
 import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
@@ -125,6 +126,33 @@ describe('the <fact>_current views on the lake (DuckDB) and in the warehouse (Po
         WHERE table_name = 'fact_sales_order_current' AND column_name = 'sale_value'`,
     );
     expect(rows).toEqual([{ data_type: 'numeric', numeric_precision: 18, numeric_scale: 2 }]);
+  });
+
+  it("passes dbt's freshness query and the generated unique tests as the analyst role", async () => {
+    await warehouse.query('BEGIN');
+    try {
+      await warehouse.query('SET LOCAL ROLE totes_analyst');
+      // dbt's freshness query puts loaded_at_field into max(…) over the table.
+      const { rows } = await warehouse.query<{ max_loaded_at: Date; ledger: Date }>(
+        `SELECT max(${LEDGER_LOADED_AT}) AS max_loaded_at, (SELECT max(loaded_at) FROM etl.load_log) AS ledger
+           FROM public.fact_sales_order_current`,
+      );
+      expect(rows[0]?.max_loaded_at).toEqual(rows[0]?.ledger);
+      expect(rows[0]?.max_loaded_at).toBeInstanceOf(Date);
+      for (const table of dbtSources().sources[0]?.tables ?? []) {
+        for (const column of table.columns.filter((c) => c.data_tests?.includes('unique'))) {
+          const dupes = await warehouse.query(
+            `SELECT ${column.name} FROM public.${table.name} GROUP BY 1 HAVING count(*) > 1`,
+          );
+          expect({ table: table.name, duplicates: dupes.rowCount }).toEqual({
+            table: table.name,
+            duplicates: 0,
+          });
+        }
+      }
+    } finally {
+      await warehouse.query('ROLLBACK');
+    }
   });
 });
 

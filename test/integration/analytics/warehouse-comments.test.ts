@@ -47,6 +47,15 @@ describe('the migrated warehouse', () => {
         ),
     );
     expect(differences).toEqual([]);
+    const tables = new Set(
+      warehouseRelations()
+        .filter((r) => r.kind === 'table')
+        .map((r) => r.name),
+    );
+    const undescribed = rows
+      .filter((r) => tables.has(r.relation) && !r.description)
+      .map((r) => `${r.relation}.${r.column ?? ''}`);
+    expect(undescribed).toEqual([]);
   });
 
   it('gives the analyst role read access to the star schema, its views and the load ledger', async () => {
