@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The real-data suite reads the shared exports; it runs on its own (npm run test:real).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/real/'],
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',

@@ -16,11 +16,13 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { NOV_DIR } from '../real/support/real-data';
 import { testServerUrl } from '../support/pg';
 import { type TracedOp, totes, tracedOps } from './support/cli';
 import { differences, inconsistencies, type PipelineSnapshot, pipelineSnapshot } from './support/snapshot';
 
-const SNAPSHOT = '/work/shared/totesys-data/aidan-mooney-2024-11-15/jsonl';
+/** The real Nov 2024 export (../shared/totesys-data or TOTESYS_DATA_DIR): the run's global setup checks it is there. */
+const SNAPSHOT = NOV_DIR;
 
 /** Changes made to the second source after the initial load. */
 const CHANGES = `

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,18 +6,6 @@ import type { IngestManifest, RawObject } from '../../lambdas/kernel/lake/docume
 import { INGEST_STATE_KEY, ingestManifestKey, newRunId, rawKey } from '../../lambdas/kernel/lake/layout';
 import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
 import { type ChangeOp, sourceTable } from '../../lambdas/kernel/schema';
-
-/** Real totesys rows (Nov 2024 snapshot), read by path from the shared data folder. */
-export const REAL_DATA_DIR = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'totesys-data',
-  'aidan-mooney-2024-11-15',
-  'jsonl',
-);
 
 /** A source row with the raw contract's values (decimal strings, millisecond timestamps). */
 export type SourceRow = Record<string, unknown>;
@@ -33,8 +20,9 @@ export interface RawChange {
 }
 
 /**
- * Converts a row of the shared export (money as floats, 6-digit fractional seconds) to the
- * raw contract: money as exact 2-place decimal strings, timestamps `YYYY-MM-DDTHH:MM:SS.mmm`.
+ * Converts a row as a snapshot export or the generator writes it (money as floats or text,
+ * timestamps with a space or `T` and up to 6 fractional digits) to the raw contract: money as
+ * exact 2-place decimal strings, timestamps `YYYY-MM-DDTHH:MM:SS.mmm`.
  */
 export function toRawContract(table: string, row: SourceRow): SourceRow {
   const def = sourceTable(table);
@@ -58,47 +46,6 @@ function millis(text: string): string {
   const [date, time = '00:00:00'] = text.replace(' ', 'T').split('T');
   const [hms, fraction = ''] = time.split('.');
   return `${date}T${hms}.${fraction.padEnd(3, '0').slice(0, 3)}`;
-}
-
-const cache = new Map<string, SourceRow[]>();
-
-/** Every row of `table` in the real snapshot, converted to the raw contract. */
-export function realRows(table: string): SourceRow[] {
-  let rows = cache.get(table);
-  if (!rows) {
-    const text = readFileSync(join(REAL_DATA_DIR, `${table}.jsonl`), 'utf8');
-    rows = text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => toRawContract(table, JSON.parse(l) as SourceRow));
-    cache.set(table, rows);
-  }
-  return rows.map((r) => ({ ...r }));
-}
-
-/** The earlier real snapshot (May 2024; seven tables, JSON arrays), for May→Nov scenarios. */
-export const MAY_DATA_DIR = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'totesys-data',
-  'aranparrish-2024-05-21',
-);
-
-/** Every row of `table` in the May 2024 snapshot, converted to the raw contract. */
-export function mayRows(table: string): SourceRow[] {
-  const rows = JSON.parse(readFileSync(join(MAY_DATA_DIR, `${table}.json`), 'utf8')) as SourceRow[];
-  return rows.map((r) => toRawContract(table, r));
-}
-
-/** The real row of `table` with primary key `id`. */
-export function realRow(table: string, id: number): SourceRow {
-  const pk = sourceTable(table).primaryKey;
-  const row = realRows(table).find((r) => r[pk] === id);
-  if (!row) throw new Error(`no ${table} row ${id} in the real data`);
-  return row;
 }
 
 /**
@@ -158,21 +105,3 @@ export class RawFixture {
 
 /** Changes that insert every given row. */
 export const inserts = (rows: readonly SourceRow[]): RawChange[] => rows.map((row) => ({ op: 'c', row }));
-
-/** The whole real snapshot as one run's inserts, every table. */
-export function realSnapshotChanges(): Record<string, RawChange[]> {
-  const tables = [
-    'address',
-    'counterparty',
-    'currency',
-    'department',
-    'design',
-    'payment_type',
-    'staff',
-    'sales_order',
-    'purchase_order',
-    'transaction',
-    'payment',
-  ];
-  return Object.fromEntries(tables.map((t) => [t, inserts(realRows(t))]));
-}

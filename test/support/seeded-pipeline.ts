@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { type PipelineResult, runPipeline } from '../../app/pipeline/run-pipeline';
-import { createSourceSchema, seedFromSnapshot } from '../../app/totesys/seed';
+import { createSourceSchema } from '../../app/totesys/seed';
+import { seedSynthetic } from '../../app/totesys/synthetic';
 import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
 import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
 import { silentLog } from '../../lambdas/kernel/logger';
 import { createTestDatabase } from './pg';
-import { REAL_DATA_DIR } from './raw-fixtures';
 
 /**
- * A source seeded with the real snapshot, run once through the whole pipeline into a local
- * lake and a warehouse: the curated lake and the warehouse the analysts' surfaces read.
+ * A seeded source run once through the whole pipeline into a local lake and a warehouse: the
+ * curated lake and the warehouse the analysts' surfaces read.
  */
-export interface RealPipeline {
+export interface SeededPipeline {
   readonly source: Client;
   readonly warehouse: Client;
   readonly lake: LocalLakeStore;
@@ -26,8 +26,17 @@ export interface RealPipeline {
   cleanup(): Promise<void>;
 }
 
-/** Seeds a fresh source database with the real snapshot and runs the pipeline once. */
-export async function runRealPipeline(): Promise<RealPipeline> {
+/** Fills an empty source schema. */
+export type SourceSeed = (source: Client) => Promise<unknown>;
+
+/** A generated totesys of `scale` sales orders (app/totesys/synthetic.ts). */
+export const seedGenerated =
+  (scale: number): SourceSeed =>
+  (source) =>
+    seedSynthetic(source, { scale, seed: 1 });
+
+/** Creates a fresh source database, fills it with `seed`, and runs the pipeline once. */
+export async function seededPipeline(seed: SourceSeed): Promise<SeededPipeline> {
   const sourceDb = await createTestDatabase('asrc');
   const warehouseDb = await createTestDatabase('awh');
   const root = await mkdtemp(join(tmpdir(), 'totes-analytics-'));
@@ -36,7 +45,7 @@ export async function runRealPipeline(): Promise<RealPipeline> {
   await source.connect();
   await warehouse.connect();
   await createSourceSchema(source);
-  await seedFromSnapshot(source, REAL_DATA_DIR);
+  await seed(source);
   const lake = new LocalLakeStore(join(root, 'lake'));
   const catalog = new LocalCatalog(lake);
   const run = () =>

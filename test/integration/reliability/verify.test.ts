@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { runPipeline } from '../../../app/pipeline/run-pipeline';
-import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { createSourceSchema } from '../../../app/totesys/seed';
+import { seedSynthetic } from '../../../app/totesys/synthetic';
+import { syntheticPlan } from '../../../app/totesys/synthetic-rows';
 import { type VerifyReport, verifyPipeline } from '../../../app/verify/verify';
 import { type Compaction, compactFacts } from '../../../lambdas/compact/compact';
 import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
@@ -14,10 +16,12 @@ import { loadedSeq } from '../../../lambdas/load/load';
 import { totes } from '../../faults/support/cli';
 import { createTestDatabase } from '../../support/pg';
 
-const SNAPSHOT = '/work/shared/totesys-data/aidan-mooney-2024-11-15/jsonl';
+/** A generated totesys of this many sales orders (app/totesys/synthetic-rows.ts). */
+const SCALE = 2_000;
+const plan = syntheticPlan(SCALE, 1);
 
-/** `verifyPipeline` / `totes verify` after a real-data run, clean and then damaged. */
-describe('verify on the real data', () => {
+/** `verifyPipeline` / `totes verify` after a run on a generated totesys, clean and then damaged. */
+describe('verify on a generated totesys', () => {
   let sourceDb: { url: string; drop: () => Promise<void> };
   let warehouseDb: { url: string; drop: () => Promise<void> };
   let source: Client;
@@ -31,7 +35,7 @@ describe('verify on the real data', () => {
     source = await connectPg(sourceDb.url, 'source');
     warehouse = await connectPg(warehouseDb.url, 'warehouse');
     await createSourceSchema(source);
-    await seedFromSnapshot(source, SNAPSHOT);
+    await seedSynthetic(source, { scale: SCALE, seed: 1 });
     dir = await mkdtemp(join(tmpdir(), 'totes-verify-'));
     lake = new LocalLakeStore(join(dir, 'lake'));
     await runPipeline({
@@ -67,20 +71,24 @@ describe('verify on the real data', () => {
     }
   }
 
-  it('finds source, raw, lake and warehouse in agreement, with the real counts', async () => {
+  it('finds source, raw, lake and warehouse in agreement, with the generated counts', async () => {
     const report = await verify();
     expect(failed(report)).toEqual([]);
     expect(report).toMatchObject({ ok: true, strayFiles: [] });
     const rows = (table: string) =>
       report.checks.find((c) => c.table === table && c.check === 'current rows');
+    const orders = String(plan.salesOrders);
     expect(rows('fact_sales_order')?.values).toEqual({
-      source: '11187',
-      raw: '11187',
-      lake: '11187',
-      warehouse: '11187',
+      source: orders,
+      raw: orders,
+      lake: orders,
+      warehouse: orders,
     });
-    expect(rows('fact_payment')?.values.warehouse).toBe('15836');
-    expect(rows('dim_design')?.values).toEqual({ lake: '473', warehouse: '473' });
+    expect(rows('fact_payment')?.values.warehouse).toBe(String(plan.transactions));
+    expect(rows('dim_design')?.values).toEqual({
+      lake: String(plan.designs),
+      warehouse: String(plan.designs),
+    });
   });
 
   it('reports a damaged fact value in the warehouse as a checksum mismatch of that table only', async () => {

@@ -4,13 +4,46 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { SeedConflictError, SnapshotFormatError } from '../../../app/totesys/errors';
 import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { syntheticPlan } from '../../../app/totesys/synthetic-rows';
 import { connectPg } from '../../../lambdas/kernel/db/connect';
+import { sourceTables } from '../../../lambdas/kernel/schema';
+import {
+  generatedRows,
+  type SnapshotStyle,
+  simulatedSource,
+  sourceRows,
+  sourceSnapshot,
+  touched,
+  writeSnapshotFolder,
+} from '../../support/generated-source';
 import { createTestDatabase } from '../../support/pg';
+import type { SourceRow } from '../../support/raw-fixtures';
 
-const DATA = '/work/shared/totesys-data';
-const AIDAN = `${DATA}/aidan-mooney-2024-11-15/jsonl`;
-const GREEN = `${DATA}/greenseahawk-2024-11-14`;
-const ARAN = `${DATA}/aranparrish-2024-05-21`;
+/** Sales orders of the generated exports; every other volume follows (app/totesys/synthetic-rows.ts). */
+const SCALE = 800;
+const plan = syntheticPlan(SCALE, 1);
+/** The seven tables of the May 2024 export (JSON arrays). */
+const MAY_TABLES = ['address', 'counterparty', 'currency', 'department', 'design', 'staff', 'sales_order'];
+
+/** Every generated table, or only `tables`, as raw-contract rows. */
+function generated(tables: readonly string[] = sourceTables.map((t) => t.name)): Record<string, SourceRow[]> {
+  return Object.fromEntries(tables.map((t) => [t, generatedRows(t, SCALE)]));
+}
+
+/** Writes an export of `tables` in `style` to a fresh folder and runs `work` on it. */
+async function withExport(
+  tables: Record<string, SourceRow[]>,
+  style: SnapshotStyle,
+  work: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'totes-export-'));
+  try {
+    await writeSnapshotFolder(dir, tables, style);
+    await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function withSource(run: (client: Client) => Promise<void>): Promise<void> {
   const db = await createTestDatabase('seed');
@@ -61,105 +94,85 @@ function changedInPlace(
 }
 
 describe('seedFromSnapshot', () => {
-  it('loads the Nov 2024 JSON Lines snapshot with the row counts its README states', async () => {
-    await withSource(async (client) => {
-      const result = await seedFromSnapshot(client, AIDAN);
-      expect(result.missing).toEqual([]);
-      expect(await counts(client)).toEqual({
-        address: 30,
-        counterparty: 20,
-        currency: 3,
-        department: 8,
-        design: 473,
-        payment: 15836,
-        payment_type: 4,
-        purchase_order: 4649,
-        sales_order: 11187,
-        staff: 20,
-        transaction: 15836,
-      });
-    });
+  it('loads a JSON Lines export with every row, money exact to the cent and timestamps to the millisecond', async () => {
+    const tables = generated();
+    await withExport(tables, 'jsonl', (dir) =>
+      withSource(async (client) => {
+        const result = await seedFromSnapshot(client, dir);
+        expect(result.missing).toEqual([]);
+        expect(await counts(client)).toEqual({
+          address: plan.addresses,
+          counterparty: plan.counterparties,
+          currency: 3,
+          department: 8,
+          design: plan.designs,
+          payment: plan.transactions,
+          payment_type: 4,
+          purchase_order: plan.purchaseOrders,
+          sales_order: plan.salesOrders,
+          staff: plan.staff,
+          transaction: plan.transactions,
+        });
+        // Money went through the file as JSON floats (as in the real export) and came back exact.
+        expect(await sourceSnapshot(client)).toEqual(tables);
+        const sum = await client.query(`SELECT sum(payment_amount)::text AS total FROM payment`);
+        const cents = (tables.payment ?? []).reduce(
+          (n, r) => n + Math.round(Number(r.payment_amount) * 100),
+          0,
+        );
+        expect(sum.rows[0].total).toBe((cents / 100).toFixed(2));
+      }),
+    );
   });
 
-  it('keeps money exact to the cent and timestamps exact to the millisecond', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, AIDAN);
-      const so = await client.query(
-        `SELECT unit_price::text AS price, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.MS') AS created
-           FROM sales_order WHERE sales_order_id = 2`,
-      );
-      expect(so.rows[0]).toEqual({ price: '3.94', created: '2022-11-03 14:20:52.186' });
-      const pay = await client.query(
-        `SELECT payment_amount::text AS amount FROM payment WHERE payment_id = 2`,
-      );
-      expect(pay.rows[0]).toEqual({ amount: '552548.62' });
-      const sum = await client.query(`SELECT sum(payment_amount)::text AS total FROM payment`);
-      expect(sum.rows[0].total).toMatch(/^\d+\.\d{2}$/);
-    });
+  it('loads an export whose payment table is missing and whose whole-second timestamps have no fraction', async () => {
+    const tables = generated(sourceTables.map((t) => t.name).filter((t) => t !== 'payment'));
+    // As Python's isoformat() printed them: a timestamp whose fraction is 0 has none.
+    const whole = (tables.sales_order ?? []).filter((_, i) => i % 25 === 0);
+    for (const row of whole) {
+      row.created_at = String(row.created_at).replace(/\.\d{3}$/, '.000');
+      row.last_updated = row.created_at;
+    }
+    await withExport(tables, 'jsonl-whole-seconds', (dir) =>
+      withSource(async (client) => {
+        const result = await seedFromSnapshot(client, dir);
+        expect(result.missing).toEqual(['payment']);
+        expect(await counts(client)).toMatchObject({ payment: 0, sales_order: plan.salesOrders });
+        const rows = await client.query(
+          `SELECT count(*)::int AS n FROM sales_order WHERE date_trunc('second', created_at) = created_at`,
+        );
+        expect(rows.rows[0].n).toBeGreaterThanOrEqual(whole.length);
+        expect(await sourceRows(client, 'sales_order')).toEqual(tables.sales_order);
+      }),
+    );
   });
 
-  it('loads the greenseahawk snapshot, whose payment table is missing, and timestamps exported without fractional seconds', async () => {
-    await withSource(async (client) => {
-      const result = await seedFromSnapshot(client, GREEN);
-      expect(result.missing).toEqual(['payment']);
-      expect(await counts(client)).toEqual({
-        address: 30,
-        counterparty: 20,
-        currency: 3,
-        department: 8,
-        design: 472,
-        payment: 0,
-        payment_type: 4,
-        purchase_order: 4640,
-        sales_order: 11175,
-        staff: 20,
-        transaction: 15815,
-      });
-      // 23 sales orders were exported as "…:SS" with no fraction: they hold .000 exactly.
-      const whole = await client.query(
-        `SELECT count(*)::int AS n FROM sales_order WHERE date_trunc('second', created_at) = created_at`,
-      );
-      expect(whole.rows[0].n).toBeGreaterThanOrEqual(23);
-    });
-  });
-
-  it('loads the May 2024 JSON-array snapshot with string money and space-separated timestamps', async () => {
-    await withSource(async (client) => {
-      const result = await seedFromSnapshot(client, ARAN);
-      expect(result.tables.map((t) => t.table)).toEqual([
-        'address',
-        'counterparty',
-        'currency',
-        'department',
-        'design',
-        'staff',
-        'sales_order',
-      ]);
-      const c = await counts(client);
-      expect([c.sales_order, c.design, c.address, c.counterparty, c.staff, c.department, c.currency]).toEqual(
-        [8307, 377, 30, 20, 20, 8, 3],
-      );
-      const so = await client.query(
-        `SELECT unit_price::text AS price, to_char(last_updated, 'YYYY-MM-DD HH24:MI:SS.MS') AS updated
-           FROM sales_order WHERE sales_order_id = 2`,
-      );
-      expect(so.rows[0]).toEqual({ price: '3.94', updated: '2022-11-03 14:20:52.186' });
-    });
+  it('loads a JSON-array export with string money and space-separated timestamps', async () => {
+    const tables = generated(MAY_TABLES);
+    await withExport(tables, 'json-array', (dir) =>
+      withSource(async (client) => {
+        const result = await seedFromSnapshot(client, dir);
+        expect(result.tables.map((t) => t.table)).toEqual(MAY_TABLES);
+        for (const table of MAY_TABLES) expect(await sourceRows(client, table)).toEqual(tables[table]);
+      }),
+    );
   });
 
   it('moves every serial sequence past the largest loaded id', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, ARAN);
-      const inserted = await client.query(
-        `INSERT INTO currency (currency_code) VALUES ('JPY') RETURNING currency_id`,
-      );
-      expect(inserted.rows[0].currency_id).toBe(4);
-      const max = await client.query(`SELECT max(sales_order_id) AS m FROM sales_order`);
-      const next = await client.query(
-        `SELECT nextval(pg_get_serial_sequence('sales_order', 'sales_order_id'))::int AS n`,
-      );
-      expect(next.rows[0].n).toBe(max.rows[0].m + 1);
-    });
+    await withExport(generated(MAY_TABLES), 'json-array', (dir) =>
+      withSource(async (client) => {
+        await seedFromSnapshot(client, dir);
+        const inserted = await client.query(
+          `INSERT INTO currency (currency_code) VALUES ('JPY') RETURNING currency_id`,
+        );
+        expect(inserted.rows[0].currency_id).toBe(4);
+        const max = await client.query(`SELECT max(sales_order_id) AS m FROM sales_order`);
+        const next = await client.query(
+          `SELECT nextval(pg_get_serial_sequence('sales_order', 'sales_order_id'))::int AS n`,
+        );
+        expect(next.rows[0].n).toBe(max.rows[0].m + 1);
+      }),
+    );
   });
 
   it('rejects a malformed file naming the record and column, rolls everything back and leaves the connection usable', async () => {
@@ -189,46 +202,68 @@ describe('seedFromSnapshot', () => {
   });
 
   it('refuses to load over existing rows without --upsert, leaving the database unchanged', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, ARAN);
-      await expect(seedFromSnapshot(client, ARAN)).rejects.toBeInstanceOf(SeedConflictError);
-      expect((await counts(client)).sales_order).toBe(8307);
-    });
+    await withExport(generated(MAY_TABLES), 'json-array', (dir) =>
+      withSource(async (client) => {
+        await seedFromSnapshot(client, dir);
+        await expect(seedFromSnapshot(client, dir)).rejects.toBeInstanceOf(SeedConflictError);
+        expect((await counts(client)).sales_order).toBe(plan.salesOrders);
+      }),
+    );
   });
 
-  it('upserts the Nov snapshot over the May one keeping in-place changes with last_updated as in the file', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, ARAN);
-      const before = {
-        sales_order: await versions(client, 'sales_order', 'sales_order_id'),
-        design: await versions(client, 'design', 'design_id'),
-      };
-      const result = await seedFromSnapshot(client, AIDAN, { upsert: true });
-      expect(result.tables.find((t) => t.table === 'sales_order')?.inserted).toBe(11187 - 8307);
-      expect(await counts(client)).toMatchObject({ sales_order: 11187, design: 473, payment: 15836 });
-      const inPlace = {
-        sales_order: changedInPlace(
-          before.sales_order,
-          await versions(client, 'sales_order', 'sales_order_id'),
-        ),
-        design: changedInPlace(before.design, await versions(client, 'design', 'design_id')),
-      };
-      // The issue's counts: 47 sales orders and 43 designs changed while last_updated stayed put.
-      expect(inPlace.sales_order).toHaveLength(47);
-      expect(inPlace.design).toHaveLength(43);
-      const probe = await client.query(
-        `SELECT agreed_delivery_date AS d, to_char(last_updated, 'YYYY-MM-DD HH24:MI:SS.MS') AS lu
-           FROM sales_order WHERE sales_order_id = 133`,
-      );
-      expect(probe.rows[0]).toEqual({ d: '2024-09-03', lu: '2022-12-19 17:30:09.990' });
-    });
+  it('upserts a later export over an earlier one keeping in-place changes with last_updated as in the file', async () => {
+    // The earlier export is a generated source; the later one the same source after simulated traffic.
+    const history = await simulatedSource({ scale: 1_000, changes: 250, seed: 5 });
+    const dir = await mkdtemp(join(tmpdir(), 'totes-export-'));
+    try {
+      await writeSnapshotFolder(join(dir, 'earlier'), history.before, 'json-array');
+      await writeSnapshotFolder(join(dir, 'later'), history.after, 'jsonl');
+      await withSource(async (client) => {
+        await seedFromSnapshot(client, join(dir, 'earlier'));
+        const before = {
+          sales_order: await versions(client, 'sales_order', 'sales_order_id'),
+          design: await versions(client, 'design', 'design_id'),
+        };
+        const result = await seedFromSnapshot(client, join(dir, 'later'), { upsert: true });
+        const newOrders = touched(history.simulation, 'sales_order', 'insert');
+        expect(result.tables.find((t) => t.table === 'sales_order')?.inserted).toBe(newOrders.length);
+        // An upsert never deletes: the orders deleted since are still there.
+        expect((await counts(client)).sales_order).toBe(
+          (history.before.sales_order?.length ?? 0) + newOrders.length,
+        );
+        for (const table of ['sales_order', 'design'] as const) {
+          const pk = `${table}_id`;
+          const inPlace = changedInPlace(before[table], await versions(client, table, pk));
+          expect({ table, inPlace }).toEqual({
+            table,
+            inPlace: touched(history.simulation, table, 'update', { bumpsLastUpdated: false }),
+          });
+        }
+        const [id] = touched(history.simulation, 'sales_order', 'update', { bumpsLastUpdated: false });
+        const later = history.after.sales_order?.find((r) => r.sales_order_id === id);
+        const probe = await client.query(
+          `SELECT agreed_delivery_date, to_char(last_updated, 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS last_updated
+             FROM sales_order WHERE sales_order_id = $1`,
+          [id],
+        );
+        expect(probe.rows[0]).toEqual({
+          agreed_delivery_date: later?.agreed_delivery_date,
+          last_updated: later?.last_updated,
+        });
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await history.cleanup();
+    }
   });
 
   it('rewrites only the rows an upsert changes, so an identical replay creates no row versions', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, AIDAN);
-      const replay = await seedFromSnapshot(client, AIDAN, { upsert: true });
-      expect(replay.tables.every((t) => t.inserted === 0 && t.updated === 0)).toBe(true);
-    });
+    await withExport(generated(), 'jsonl', (dir) =>
+      withSource(async (client) => {
+        await seedFromSnapshot(client, dir);
+        const replay = await seedFromSnapshot(client, dir, { upsert: true });
+        expect(replay.tables.every((t) => t.inserted === 0 && t.updated === 0)).toBe(true);
+      }),
+    );
   });
 });

@@ -1,13 +1,11 @@
 import type { Client } from 'pg';
 import { SimulationError } from '../../../app/totesys/errors';
-import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { createSourceSchema } from '../../../app/totesys/seed';
 import { CHANGE_KINDS, simulateChanges } from '../../../app/totesys/simulate';
 import { seedSynthetic } from '../../../app/totesys/synthetic';
 import { connectPg } from '../../../lambdas/kernel/db/connect';
 import { sourceTables } from '../../../lambdas/kernel/schema';
 import { createTestDatabase } from '../../support/pg';
-
-const AIDAN = '/work/shared/totesys-data/aidan-mooney-2024-11-15/jsonl';
 
 interface RowState {
   readonly values: string;
@@ -42,7 +40,7 @@ async function state(client: Client): Promise<DbState> {
 describe('simulateChanges', () => {
   it('makes every kind of change and reports exactly the rows it touched, with how last_updated moved', async () => {
     await withSource(async (client) => {
-      await seedFromSnapshot(client, AIDAN);
+      await seedSynthetic(client, { scale: 3_000, seed: 1 });
       const before = await state(client);
       const result = await simulateChanges(client, { changes: 300, seed: 11, transactions: 3 });
       const after = await state(client);

@@ -9,7 +9,8 @@ import {
 import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore, PutCondition } from '../../../lambdas/kernel/lake/lake-store';
 import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
-import { inserts, type RawChange, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
+import { generatedRow, generatedRows } from '../../support/generated-source';
+import { inserts, type RawChange, RawFixture } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
 
 const DIMENSION_SOURCES = [
@@ -22,13 +23,22 @@ const DIMENSION_SOURCES = [
   'staff',
 ];
 
-/** Every dimension source table in full, plus sales orders 2, 3 and 4. */
+/** Every dimension source table in full, plus sales orders 2, 3 and 4 (generated rows). */
 function baseRun(): Record<string, RawChange[]> {
   return {
-    ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(realRows(t))])),
-    sales_order: inserts([2, 3, 4].map((id) => realRow('sales_order', id))),
+    ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(generatedRows(t))])),
+    sales_order: inserts([2, 3, 4].map((id) => generatedRow('sales_order', id))),
   };
 }
+
+const order = (id: number) => generatedRow('sales_order', id);
+/** The department of staff member 1, and how many staff it has. */
+const department = generatedRow('department', Number(generatedRow('staff', 1).department_id));
+const departmentStaff = generatedRows('staff').filter(
+  (s) => s.department_id === department.department_id,
+).length;
+/** The legal address of counterparty 1. */
+const legalAddress = generatedRow('address', Number(generatedRow('counterparty', 1).legal_address_id));
 
 const at = (minute: number) => new Date(Date.UTC(2024, 10, 16, 9, minute, 0, 250));
 
@@ -73,18 +83,28 @@ describe('transform of changes', () => {
   });
 
   it('adds a version when a row changes, even with an unchanged last_updated', async () => {
-    const changed = { ...realRow('sales_order', 2), units_sold: 50000 };
+    const changed = { ...order(2), units_sold: 50000 };
     await fx.commitRun({ sales_order: [{ op: 'u', row: changed }] }, at(1));
     const result = await runTransform(fx);
     expect(result.facts).toEqual({ fact_sales_order: 1 });
     expect(await salesVersions(fx, 2)).toEqual([
-      { units_sold: 42972, unit_price: '3.94', is_deleted: false, observed_at: '2024-11-16 09:00:00.250' },
-      { units_sold: 50000, unit_price: '3.94', is_deleted: false, observed_at: '2024-11-16 09:01:00.250' },
+      {
+        units_sold: order(2).units_sold,
+        unit_price: order(2).unit_price,
+        is_deleted: false,
+        observed_at: '2024-11-16 09:00:00.250',
+      },
+      {
+        units_sold: 50000,
+        unit_price: order(2).unit_price,
+        is_deleted: false,
+        observed_at: '2024-11-16 09:01:00.250',
+      },
     ]);
   });
 
   it('adds nothing for an unchanged re-delivery', async () => {
-    await fx.commitRun({ sales_order: [{ op: 'u', row: realRow('sales_order', 3) }] }, at(1));
+    await fx.commitRun({ sales_order: [{ op: 'u', row: order(3) }] }, at(1));
     const result = await runTransform(fx);
     expect(result).toMatchObject({ status: 'committed', facts: {}, dimensions: {} });
     expect(await salesVersions(fx, 3)).toHaveLength(1);
@@ -97,41 +117,39 @@ describe('transform of changes', () => {
     await runTransform(fx);
     const versions = await salesVersions(fx, 4);
     expect(versions.map((v) => [v.units_sold, v.unit_price, v.is_deleted])).toEqual([
-      [32069, realRow('sales_order', 4).unit_price, false],
-      [32069, realRow('sales_order', 4).unit_price, true],
+      [order(4).units_sold, order(4).unit_price, false],
+      [order(4).units_sold, order(4).unit_price, true],
     ]);
   });
 
   it('keeps every distinct version seen within one batch, in order', async () => {
-    const row = realRow('sales_order', 2);
+    const row = order(2);
     await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 1 } }] }, at(1));
     await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 1 } }] }, at(2));
     await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 2 } }] }, at(3));
     const result = await runTransform(fx);
     expect(result.ingestSeqs).toEqual({ from: 1, to: 4 });
-    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([42972, 1, 2]);
+    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([order(2).units_sold, 1, 2]);
   });
 
   it("re-emits a department's staff when the department changes", async () => {
-    const purchasing = { ...realRow('department', 2), department_name: 'Procurement' };
-    await fx.commitRun({ department: [{ op: 'u', row: purchasing }] }, at(1));
+    const renamed = { ...department, department_name: 'Procurement' };
+    await fx.commitRun({ department: [{ op: 'u', row: renamed }] }, at(1));
     const result = await runTransform(fx);
     expect(result.dimensions).toEqual({ dim_staff: 20 });
     const staff = await dimensionRows(fx, 'dim_staff', 'staff_id');
     expect(staff[0]).toMatchObject({ staff_id: 1, department_name: 'Procurement' });
-    expect(staff.filter((s) => s.department_name === 'Procurement')).toHaveLength(
-      realRows('staff').filter((s) => s.department_id === 2).length,
-    );
+    expect(staff.filter((s) => s.department_name === 'Procurement')).toHaveLength(departmentStaff);
   });
 
   it('re-emits the counterparties and the location of a changed address', async () => {
-    await fx.commitRun({ address: [{ op: 'u', row: { ...realRow('address', 15), city: 'Leeds' } }] }, at(1));
+    await fx.commitRun({ address: [{ op: 'u', row: { ...legalAddress, city: 'Leeds' } }] }, at(1));
     const result = await runTransform(fx);
     expect(Object.keys(result.dimensions).sort()).toEqual(['dim_counterparty', 'dim_location']);
     const [counterparty] = await dimensionRows(fx, 'dim_counterparty', 'counterparty_id');
     expect(counterparty).toMatchObject({ counterparty_id: 1, counterparty_legal_city: 'Leeds' });
     const locations = await dimensionRows(fx, 'dim_location', 'location_id');
-    expect(locations.find((l) => l.location_id === 15)).toMatchObject({ city: 'Leeds' });
+    expect(locations.find((l) => l.location_id === legalAddress.address_id)).toMatchObject({ city: 'Leeds' });
   });
 
   it('lists the first snapshot of each dimension as its changed rows', async () => {
@@ -140,11 +158,11 @@ describe('transform of changes', () => {
   });
 
   it('publishes only the new or changed rows of a dimension, outside its snapshot folder', async () => {
-    const renamed = { ...realRow('design', 3), design_name: 'Renamed' };
+    const renamed = { ...generatedRow('design', 3), design_name: 'Renamed' };
     await fx.commitRun({ design: [{ op: 'u', row: renamed }] }, at(1));
     const result = await runTransform(fx);
     const manifest = await readTransformManifest(fx.lake, 2);
-    expect(result.dimensions).toEqual({ dim_design: realRows('design').length });
+    expect(result.dimensions).toEqual({ dim_design: generatedRows('design').length });
     expect(manifest.dimensionChanges).toEqual([
       { table: 'dim_design', key: dimensionChangesKey('dim_design', result.batchId ?? ''), rows: 1 },
     ]);
@@ -155,24 +173,21 @@ describe('transform of changes', () => {
     );
     expect(changed).toEqual([{ design_id: 3, design_name: 'Renamed' }]);
     const designs = await dimensionRows(fx, 'dim_design', 'design_id');
-    expect(designs).toHaveLength(realRows('design').length);
+    expect(designs).toHaveLength(generatedRows('design').length);
     expect(designs.find((d) => d.design_id === 3)).toMatchObject({ design_name: 'Renamed' });
   });
 
   it('publishes the staff of a changed department as the changed rows of dim_staff', async () => {
-    const purchasing = { ...realRow('department', 2), department_name: 'Procurement' };
-    await fx.commitRun({ department: [{ op: 'u', row: purchasing }] }, at(1));
+    const renamed = { ...department, department_name: 'Procurement' };
+    await fx.commitRun({ department: [{ op: 'u', row: renamed }] }, at(1));
     await runTransform(fx);
     const [changes] = (await readTransformManifest(fx.lake, 2)).dimensionChanges ?? [];
-    expect(changes).toMatchObject({
-      table: 'dim_staff',
-      rows: realRows('staff').filter((s) => s.department_id === 2).length,
-    });
+    expect(changes).toMatchObject({ table: 'dim_staff', rows: departmentStaff });
   });
 
   it('rebuilds dim_transaction for the changed transactions only, keeping every other row', async () => {
-    const [first, second, third] = realRows('transaction');
-    if (!first || !second || !third) throw new Error('the real data has transactions');
+    const [first, second, third] = generatedRows('transaction');
+    if (!first || !second || !third) throw new Error('the generator makes transactions');
     await fx.commitRun({ transaction: inserts([first, second]) }, at(1));
     expect((await runTransform(fx)).dimensions).toEqual({ dim_transaction: 2 });
 
@@ -214,12 +229,12 @@ describe('transform of changes', () => {
     expect(result.dimensions).toEqual({});
     const designs = await dimensionRows(fx, 'dim_design', 'design_id');
     expect(designs.find((d) => d.design_id === 3)).toMatchObject({
-      design_name: realRow('design', 3).design_name,
+      design_name: generatedRow('design', 3).design_name,
     });
   });
 
   it('quarantines bad rows with their reason and goes on with the rest', async () => {
-    const row = (id: number) => ({ ...realRow('sales_order', 2), sales_order_id: id });
+    const row = (id: number) => ({ ...order(2), sales_order_id: id });
     await fx.commitRun(
       {
         sales_order: [
@@ -254,7 +269,12 @@ describe('transform of changes', () => {
       table: 'sales_order',
       batch_id: result.batchId,
       detail: expect.stringContaining('date'),
-      row: { sales_order_id: 101, agreed_payment_date: '2024-13-45', unit_price: '3.94', _op: 'c' },
+      row: {
+        sales_order_id: 101,
+        agreed_payment_date: '2024-13-45',
+        unit_price: order(2).unit_price,
+        _op: 'c',
+      },
     });
     const manifest = await readTransformManifest(fx.lake, result.seq);
     expect(manifest.quarantine).toEqual([
@@ -263,8 +283,8 @@ describe('transform of changes', () => {
   });
 
   it('holds a fact whose dimension row has not arrived and emits it once it does', async () => {
-    const order = { ...realRow('sales_order', 2), sales_order_id: 200, design_id: 9999 };
-    await fx.commitRun({ sales_order: [{ op: 'c', row: order }] }, at(1));
+    const early = { ...order(2), sales_order_id: 200, design_id: 9999 };
+    await fx.commitRun({ sales_order: [{ op: 'c', row: early }] }, at(1));
     const held = await runTransform(fx);
     expect(held.facts).toEqual({});
     expect(held.held).toEqual({ sales_order: 1 });
@@ -272,11 +292,11 @@ describe('transform of changes', () => {
       { table: 'sales_order', reason: 'missing_dimension_row', column: 'design_id', rows: 1 },
     ]);
 
-    await fx.commitRun({ currency: [{ op: 'u', row: realRow('currency', 1) }] }, at(2));
+    await fx.commitRun({ currency: [{ op: 'u', row: generatedRow('currency', 1) }] }, at(2));
     const stillHeld = await runTransform(fx);
     expect(stillHeld).toMatchObject({ facts: {}, held: { sales_order: 1 }, quarantined: [] });
 
-    const design = { ...realRow('design', 3), design_id: 9999, design_name: 'Late' };
+    const design = { ...generatedRow('design', 3), design_id: 9999, design_name: 'Late' };
     await fx.commitRun({ design: [{ op: 'c', row: design }] }, at(3));
     const released = await runTransform(fx);
     expect(released).toMatchObject({
@@ -284,15 +304,15 @@ describe('transform of changes', () => {
       held: { sales_order: 0 },
       quarantined: [],
     });
-    expect(released.dimensions).toMatchObject({ dim_design: 474 });
+    expect(released.dimensions).toMatchObject({ dim_design: generatedRows('design').length + 1 });
     expect(await salesVersions(fx, 200)).toHaveLength(1);
   });
 
   it('reruns a batch that crashed before its commit with the same result and no leftovers', async () => {
     await fx.commitRun(
       {
-        department: [{ op: 'u', row: { ...realRow('department', 2), department_name: 'Procurement' } }],
-        sales_order: [{ op: 'u', row: { ...realRow('sales_order', 3), units_sold: 7 } }],
+        department: [{ op: 'u', row: { ...department, department_name: 'Procurement' } }],
+        sales_order: [{ op: 'u', row: { ...order(3), units_sold: 7 } }],
       },
       at(1),
     );
@@ -317,7 +337,7 @@ describe('transform of changes', () => {
       `curated/dim_staff/snapshot=${rerun.batchId}/`,
     );
     expect(crashedPointer).not.toBe(`curated/dim_staff/snapshot=${rerun.batchId}/`);
-    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([65839, 7]);
+    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([order(3).units_sold, 7]);
     const crashedBatch = crashedPointer?.match(/snapshot=(.+)\/$/)?.[1] ?? 'none';
     const leftovers: string[] = [];
     for await (const key of fx.lake.list('')) if (key.includes(crashedBatch)) leftovers.push(key);
@@ -327,16 +347,13 @@ describe('transform of changes', () => {
   it('merges the memory of a fact source into a new base after 16 delta files, still de-duplicating', async () => {
     const lengths: number[] = [];
     for (let minute = 1; minute <= 17; minute++) {
-      const row = { ...realRow('sales_order', 2), units_sold: minute };
+      const row = { ...order(2), units_sold: minute };
       await fx.commitRun({ sales_order: [{ op: 'u', row }] }, at(minute));
       await runTransform(fx);
       lengths.push((await readTransformState(fx.lake)).state.current.sales_order?.length ?? 0);
     }
     expect(lengths.slice(13)).toEqual([15, 16, 1, 2]);
-    await fx.commitRun(
-      { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 2), units_sold: 17 } }] },
-      at(30),
-    );
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...order(2), units_sold: 17 } }] }, at(30));
     expect((await runTransform(fx)).facts).toEqual({});
     expect(await salesVersions(fx, 2)).toHaveLength(18);
     expect(await salesVersions(fx, 3)).toHaveLength(1);
@@ -356,23 +373,20 @@ describe('transform of changes', () => {
       localPath: () => undefined,
     };
     const download = jest.spyOn(remote, 'download');
-    await fx.commitRun(
-      { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 3), units_sold: 5 } }] },
-      at(1),
-    );
+    await fx.commitRun({ sales_order: [{ op: 'u', row: { ...order(3), units_sold: 5 } }] }, at(1));
     const result = await runTransform(fx, { lake: remote });
     expect(result.facts).toEqual({ fact_sales_order: 1 });
     expect(download.mock.calls.map(([key]) => key.split('/')[0])).toEqual(
       expect.arrayContaining(['raw', 'state']),
     );
-    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([65839, 5]);
+    expect((await salesVersions(fx, 3)).map((v) => v.units_sold)).toEqual([order(3).units_sold, 5]);
     expect(await readdir(join(fx.dir, 'work'))).toEqual([]);
   });
 
   it('consumes at most maxIngestRuns per batch and says when more remain', async () => {
     for (const minute of [1, 2, 3]) {
       await fx.commitRun(
-        { sales_order: [{ op: 'u', row: { ...realRow('sales_order', 2), units_sold: minute } }] },
+        { sales_order: [{ op: 'u', row: { ...order(2), units_sold: minute } }] },
         at(minute),
       );
     }
@@ -405,19 +419,19 @@ describe('transform of a first batch', () => {
   afterAll(() => closeReader());
 
   it('keeps every version of a row seen more than once before its first batch', async () => {
-    const row = realRow('sales_order', 2);
+    const row = order(2);
     await fx.commitRun({ ...baseRun(), sales_order: inserts([row]) }, at(0));
     await fx.commitRun({ sales_order: [{ op: 'u', row: { ...row, units_sold: 7 } }] }, at(1));
     const result = await runTransform(fx);
     expect(result.facts).toEqual({ fact_sales_order: 2 });
-    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([42972, 7]);
+    expect((await salesVersions(fx, 2)).map((v) => v.units_sold)).toEqual([order(2).units_sold, 7]);
   });
 
   it('quarantines a delete of a row it has never seen, and writes the rest', async () => {
     await fx.commitRun(
       {
         ...baseRun(),
-        sales_order: [...inserts([realRow('sales_order', 2)]), { op: 'd', row: { sales_order_id: 9 } }],
+        sales_order: [...inserts([order(2)]), { op: 'd', row: { sales_order_id: 9 } }],
       },
       at(0),
     );

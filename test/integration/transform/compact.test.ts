@@ -4,16 +4,20 @@ import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
 import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
 import { COMPACTION_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
 import { silentLog } from '../../../lambdas/kernel/logger';
-import { dimensionSourcesOf } from '../../../lambdas/kernel/schema';
-import { inserts, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
+import { dimensionSourcesOf, factPartitionOf } from '../../../lambdas/kernel/schema';
+import { generatedRow, generatedRows } from '../../support/generated-source';
+import { inserts, RawFixture } from '../../support/raw-fixtures';
 import { closeReader, query, runTransform } from './helpers';
 
 const at = (minute: number) => new Date(Date.UTC(2024, 10, 16, 9, minute, 0, 250));
 
+/** The month partition of sales order 2's created date: every version of it is in it. */
+const dt = factPartitionOf(String(generatedRow('sales_order', 2).created_at).slice(0, 10));
+
 /** Keys of the fact files of `table` in the partition of sales order 2 (all under one dt). */
 async function partitionFiles(fx: RawFixture, table = 'fact_sales_order'): Promise<string[]> {
   const keys: string[] = [];
-  for await (const key of fx.lake.list(`curated/${table}/dt=2022-11-03/`)) keys.push(key);
+  for await (const key of fx.lake.list(`curated/${table}/dt=${dt}/`)) keys.push(key);
   return keys;
 }
 
@@ -33,14 +37,14 @@ describe('fact compaction', () => {
     const dims = dimensionSourcesOf('fact_sales_order');
     await fx.commitRun(
       {
-        ...Object.fromEntries(dims.map((t) => [t, inserts(realRows(t))])),
-        sales_order: inserts([2, 3, 4].map((id) => realRow('sales_order', id))),
+        ...Object.fromEntries(dims.map((t) => [t, inserts(generatedRows(t))])),
+        sales_order: inserts([2, 3, 4].map((id) => generatedRow('sales_order', id))),
       },
       at(0),
     );
     await runTransform(fx);
     for (let minute = 1; minute <= 4; minute++) {
-      const row = { ...realRow('sales_order', 2), units_sold: minute };
+      const row = { ...generatedRow('sales_order', 2), units_sold: minute };
       await fx.commitRun({ sales_order: [{ op: 'u', row }] }, at(minute));
       await runTransform(fx);
     }
@@ -63,7 +67,7 @@ describe('fact compaction', () => {
     const result = await compact({ loadedSeq: 5, threshold: 4 });
 
     expect(result.compactions).toEqual([
-      expect.objectContaining({ table: 'fact_sales_order', dt: '2022-11-03', rows: before.length }),
+      expect.objectContaining({ table: 'fact_sales_order', dt, rows: before.length }),
     ]);
     expect([...(result.compactions[0]?.replaced ?? [])].sort()).toEqual(files);
     expect(await partitionFiles(fx)).toEqual([result.compactions[0]?.key]);

@@ -8,7 +8,8 @@ import { register as registerQuery } from '../../../bin/commands/query';
 import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
 import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 import { duckdbType, warehouseTables } from '../../../lambdas/kernel/schema';
-import { inserts, RawFixture, realRow, realRows } from '../../support/raw-fixtures';
+import { generatedRow, generatedRows } from '../../support/generated-source';
+import { inserts, RawFixture } from '../../support/raw-fixtures';
 import { runTransform } from './helpers';
 
 const DIMENSION_SOURCES = [
@@ -21,6 +22,10 @@ const DIMENSION_SOURCES = [
   'staff',
 ];
 const at = (minute: number) => new Date(Date.UTC(2024, 10, 16, 9, minute, 0, 0));
+const order = (id: number) => generatedRow('sales_order', id);
+const units = (id: number) => Number(order(id).units_sold);
+/** The department of staff member 1. */
+const department = generatedRow('department', Number(generatedRow('staff', 1).department_id));
 
 async function objects(athena: LocalAthena, sql: string): Promise<Record<string, unknown>[]> {
   const { columns, rows } = await athena.runQuery(sql);
@@ -35,8 +40,8 @@ describe('local Athena over the lake', () => {
     fx = await RawFixture.create();
     await fx.commitRun(
       {
-        ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(realRows(t))])),
-        sales_order: inserts([2, 3, 4].map((id) => realRow('sales_order', id))),
+        ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(generatedRows(t))])),
+        sales_order: inserts([2, 3, 4].map(order)),
       },
       at(0),
     );
@@ -44,10 +49,10 @@ describe('local Athena over the lake', () => {
     await fx.commitRun(
       {
         sales_order: [
-          { op: 'u', row: { ...realRow('sales_order', 2), units_sold: 1 } },
+          { op: 'u', row: { ...order(2), units_sold: 1 } },
           { op: 'd', row: { sales_order_id: 4 } },
         ],
-        department: [{ op: 'u', row: { ...realRow('department', 2), department_name: 'Procurement' } }],
+        department: [{ op: 'u', row: { ...department, department_name: 'Procurement' } }],
       },
       at(1),
     );
@@ -87,11 +92,11 @@ describe('local Athena over the lake', () => {
       'SELECT sales_order_id, units_sold, is_deleted FROM fact_sales_order ORDER BY sales_order_id, observed_at',
     );
     expect(rows.map((r) => [r.sales_order_id, r.units_sold, r.is_deleted])).toEqual([
-      [2, 42972, false],
+      [2, units(2), false],
       [2, 1, false],
-      [3, 65839, false],
-      [4, 32069, false],
-      [4, 32069, true],
+      [3, units(3), false],
+      [4, units(4), false],
+      [4, units(4), true],
     ]);
   });
 
@@ -102,7 +107,7 @@ describe('local Athena over the lake', () => {
     );
     expect(rows).toEqual([
       { sales_order_id: 2, units_sold: 1 },
-      { sales_order_id: 3, units_sold: 65839 },
+      { sales_order_id: 3, units_sold: units(3) },
     ]);
   });
 
@@ -180,7 +185,7 @@ describe('local Athena over the lake', () => {
         'sales_order_id  units_sold',
         '--------------  ----------',
         '2               1',
-        '3               65839',
+        `3               ${units(3)}`,
         '(2 rows)',
         '',
       ]);
@@ -192,8 +197,8 @@ describe('local Athena over the lake', () => {
         '--json',
       );
       expect(JSON.parse(text)).toEqual([
-        { sales_order_id: 2, unit_price: '3.94' },
-        { sales_order_id: 3, unit_price: realRow('sales_order', 3).unit_price },
+        { sales_order_id: 2, unit_price: order(2).unit_price },
+        { sales_order_id: 3, unit_price: order(3).unit_price },
       ]);
     });
 

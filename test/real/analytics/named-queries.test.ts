@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Client, types } from 'pg';
 import { type LocalAthena, openLocalAthena } from '../../../app/analytics/local-athena';
 import { bindParameters, findNamedQuery, readNamedQueries } from '../../../app/analytics/named-queries';
-import { type RealPipeline, runRealPipeline } from '../../support/real-pipeline';
-import { warehouseAnswers } from './warehouse-answers';
+import { warehouseAnswers } from '../../integration/analytics/warehouse-answers';
+import { type SeededPipeline, seededPipeline } from '../../support/seeded-pipeline';
+import { seedRealSnapshot } from '../support/real-data';
 
 type Row = Record<string, string>;
 
@@ -27,7 +28,7 @@ const PARAMS: Readonly<Record<string, readonly string[]>> = {
 };
 
 describe('named queries on the real totesys data (local Athena over the curated lake)', () => {
-  let pipeline: RealPipeline;
+  let pipeline: SeededPipeline;
   let athena: LocalAthena;
   let warehouse: Client;
   let deletedOrderId: number;
@@ -46,7 +47,7 @@ describe('named queries on the real totesys data (local Athena over the curated 
     rows.reduce((sum, r) => sum + Math.round(Number(r[column]) * 100), 0);
 
   beforeAll(async () => {
-    pipeline = await runRealPipeline();
+    pipeline = await seededPipeline(seedRealSnapshot);
     // A second, small run gives the facts some history: an order changed in place (last_updated
     // untouched, as totesys does) and an order deleted.
     await pipeline.source.query(

@@ -8,10 +8,10 @@ import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 import { silentLog } from '../../../lambdas/kernel/logger';
 import { readRaw } from '../../support/lake-reader';
 import { createTestDatabase } from '../../support/pg';
+import { MAY_DIR, NOV_DIR } from '../support/real-data';
 
-const DATA = join(__dirname, '..', '..', '..', '..', 'shared', 'totesys-data');
-const MAY = join(DATA, 'aranparrish-2024-05-21');
-const NOV = join(DATA, 'aidan-mooney-2024-11-15', 'jsonl');
+const MAY = MAY_DIR;
+const NOV = NOV_DIR;
 
 type Row = Record<string, unknown>;
 
