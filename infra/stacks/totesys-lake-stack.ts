@@ -280,6 +280,8 @@ export class TotesysLakeStack extends Stack {
     for (const key of [COMPACTION_STATE_KEY, COMPACTION_INTENT_KEY, manifests, LEASE_KEY]) {
       curatedBucket.grantPut(compact, key);
     }
+    // Releasing the lease deletes it as a last resort when a write keeps failing.
+    curatedBucket.grantDelete(compact, LEASE_KEY);
     for (const fact of factTables) {
       const partitions = `curated/${fact.name}/dt=*`;
       curatedBucket.grantRead(compact, partitions);

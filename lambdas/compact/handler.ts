@@ -15,6 +15,7 @@ import {
   inScratchFolder,
   type LeaseGuard,
   lambdaEntry,
+  pipelineLease,
   type StageHandler,
 } from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
@@ -81,12 +82,18 @@ export function createCompactHandler(deps: CompactHandlerDeps): StageHandler<Com
 export function compactLambdaDependencies(env: NodeJS.ProcessEnv): CompactHandlerDeps {
   readStageEnvironment('compact', env);
   const config = loadConfig(env, '/tmp');
+  const lake = openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl });
+  const logger = new Logger();
   return {
-    lake: openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl }),
+    lake,
     compactFacts,
-    lease: (_purpose, work) => work(),
+    lease: pipelineLease(lake, {
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      ttlMs: config.leaseTtlMs,
+      log: powertoolsLog(logger),
+    }),
     scratchRoot: tmpdir(),
-    logger: new Logger(),
+    logger,
     metrics: new Metrics(),
   };
 }

@@ -8,7 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { createSecretsClient, type DatabaseTarget, readDatabaseTarget } from '../kernel/aws/database-secret';
 import { readStageEnvironment } from '../kernel/aws/lambda-env';
-import { type LeaseGuard, lambdaEntry, type StageHandler } from '../kernel/aws/lambda-handler';
+import { type LeaseGuard, lambdaEntry, pipelineLease, type StageHandler } from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
 import { type MetricsSink, STAGE_METRICS } from '../kernel/aws/stage-metrics';
 import { loadConfig } from '../kernel/config';
@@ -106,7 +106,11 @@ export function ingestLambdaDependencies(env: NodeJS.ProcessEnv): IngestHandlerD
         ...(target.caPem ? { caPem: target.caPem } : {}),
       }),
     ingest,
-    lease: (_purpose, work) => work(),
+    lease: pipelineLease(lake, {
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      ttlMs: config.leaseTtlMs,
+      log: powertoolsLog(logger),
+    }),
     logger,
     metrics: new Metrics(),
   };

@@ -15,6 +15,7 @@ import {
   inScratchFolder,
   type LeaseGuard,
   lambdaEntry,
+  pipelineLease,
   type StageHandler,
 } from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
@@ -110,9 +111,11 @@ export function createLoadHandler(deps: LoadHandlerDeps): StageHandler<LoadSumma
 export function loadLambdaDependencies(env: NodeJS.ProcessEnv): LoadHandlerDeps {
   const contract = readStageEnvironment('load', env);
   const config = loadConfig(env, '/tmp');
+  const lake = openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl });
+  const logger = new Logger();
   const secrets = createSecretsClient();
   return {
-    lake: openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl }),
+    lake,
     warehouseTarget: () => readDatabaseTarget(secrets, contract.WAREHOUSE_SECRET_ARN),
     connect: (target) =>
       connectPg(target.url, 'warehouse', {
@@ -121,10 +124,14 @@ export function loadLambdaDependencies(env: NodeJS.ProcessEnv): LoadHandlerDeps 
         ...(target.caPem ? { caPem: target.caPem } : {}),
       }),
     runLoadStage,
-    lease: (_purpose, work) => work(),
+    lease: pipelineLease(lake, {
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      ttlMs: config.leaseTtlMs,
+      log: powertoolsLog(logger),
+    }),
     migrationsDir: contract.MIGRATIONS_DIR,
     scratchRoot: tmpdir(),
-    logger: new Logger(),
+    logger,
     metrics: new Metrics(),
   };
 }

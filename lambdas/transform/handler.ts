@@ -13,6 +13,7 @@ import {
   inScratchFolder,
   type LeaseGuard,
   lambdaEntry,
+  pipelineLease,
   type StageHandler,
 } from '../kernel/aws/lambda-handler';
 import { powertoolsLog } from '../kernel/aws/powertools-log';
@@ -99,18 +100,24 @@ export function curatedLocation(lakeUrl: string): { bucket: string; prefix: stri
 export function transformLambdaDependencies(env: NodeJS.ProcessEnv): TransformHandlerDeps {
   const contract = readStageEnvironment('transform', env);
   const config = loadConfig(env, '/tmp');
+  const lake = openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl });
+  const logger = new Logger();
   return {
-    lake: openLake(config.lakeUrl, { region: config.awsRegion, rawLakeUrl: config.rawLakeUrl }),
+    lake,
     catalog: GlueCatalog.fromOptions({
       database: contract.GLUE_DATABASE,
       ...curatedLocation(config.lakeUrl),
       ...(config.awsRegion ? { region: config.awsRegion } : {}),
     }),
     transform,
-    lease: (_purpose, work) => work(),
+    lease: pipelineLease(lake, {
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      ttlMs: config.leaseTtlMs,
+      log: powertoolsLog(logger),
+    }),
     sizing: duckDbSizing(env),
     scratchRoot: tmpdir(),
-    logger: new Logger(),
+    logger,
     metrics: new Metrics(),
   };
 }

@@ -444,6 +444,13 @@ describe('least privilege of compaction', () => {
     expect(policy('compact').allows('kms:Decrypt', key)).toBe(true);
   });
 
+  it.each(PIPELINE_STAGES)('lets %s take, renew and release the pipeline lease', (stage) => {
+    const lease = RolePolicy.of(stack, template, stack.functions[stage].function.role);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+      expect([action, lease.allows(action, curated(LEASE_KEY))]).toEqual([action, true]);
+    }
+  });
+
   it('leaves fact files to compaction: the load may neither write nor delete them', () => {
     expect(policy('load').allows('s3:PutObject', written())).toBe(false);
     expect(policy('load').allows('s3:DeleteObject', replaced())).toBe(false);

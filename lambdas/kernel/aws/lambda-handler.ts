@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { withLease } from '../lake/documents/lease';
+import type { LakeStore } from '../lake/lake-store';
+import type { Log } from '../logger';
 
 /** A Lambda handler of the pipeline: an event in, a small summary out. */
 export type StageHandler<R> = (event: unknown, context: Context) => Promise<R>;
@@ -40,3 +43,36 @@ export async function inScratchFolder<T>(
  * Lambda or a `totes` command), e.g. `withLease` of `lambdas/kernel/lake/documents/lease.ts`.
  */
 export type LeaseGuard = <T>(purpose: string, work: () => Promise<T>) => Promise<T>;
+
+/** How long a stage function waits for a lease another writer (e.g. an operator's `totes run`) holds. */
+export const LAMBDA_LEASE_WAIT_MS = 60_000;
+
+/**
+ * The {@link LeaseGuard} of a deployed stage function: the pipeline lease of `lake` (the
+ * `state/lease.json` object in the curated bucket), held by `lambda:<function name>` and renewed
+ * while the stage works. A lease held past the wait fails the call with `LeaseHeldError`
+ * naming the holder; the state machine retries it with backoff.
+ */
+export function pipelineLease(
+  lake: LakeStore | Promise<LakeStore>,
+  options: {
+    readonly functionName: string | undefined;
+    readonly ttlMs?: number | undefined;
+    /** @default LAMBDA_LEASE_WAIT_MS */
+    readonly waitMs?: number;
+    readonly log: Log;
+  },
+): LeaseGuard {
+  return async (purpose, work) =>
+    withLease(
+      await lake,
+      {
+        holder: `lambda:${options.functionName ?? 'unknown'}`,
+        purpose: `${purpose} (Lambda)`,
+        waitMs: options.waitMs ?? LAMBDA_LEASE_WAIT_MS,
+        log: options.log,
+        ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+      },
+      () => work(),
+    );
+}
