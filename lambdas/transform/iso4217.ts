@@ -1,198 +1,41 @@
 /**
- * ISO 4217 alphabetic currency codes and their official English names (list one of the
- * standard, as published by the SIX maintenance agency, amendment 179 of 2025: every code
- * in current use, funds and precious-metal codes included; withdrawn codes such as HRK, SLL
- * and ZWL are not). `dim_currency.currency_name` is looked up here rather than in a CASE
- * over the three codes totesys happens to hold today, so a new currency needs no code change.
- * To update: replace the rows from the agency's published list.
+ * Currency names for `dim_currency.currency_name`, from the Unicode CLDR data built into the
+ * runtime (`Intl.DisplayNames`, English): every ISO 4217 code CLDR names — current, funds,
+ * precious metals and withdrawn ones — with no table to keep up to date here. A code CLDR does
+ * not know has no name (the dimension's column is then null).
  */
-export const ISO_4217: ReadonlyMap<string, string> = new Map<string, string>([
-  ['AED', 'UAE Dirham'],
-  ['AFN', 'Afghani'],
-  ['ALL', 'Lek'],
-  ['AMD', 'Armenian Dram'],
-  ['ANG', 'Netherlands Antillean Guilder'],
-  ['AOA', 'Kwanza'],
-  ['ARS', 'Argentine Peso'],
-  ['AUD', 'Australian Dollar'],
-  ['AWG', 'Aruban Florin'],
-  ['AZN', 'Azerbaijan Manat'],
-  ['BAM', 'Convertible Mark'],
-  ['BBD', 'Barbados Dollar'],
-  ['BDT', 'Taka'],
-  ['BGN', 'Bulgarian Lev'],
-  ['BHD', 'Bahraini Dinar'],
-  ['BIF', 'Burundi Franc'],
-  ['BMD', 'Bermudian Dollar'],
-  ['BND', 'Brunei Dollar'],
-  ['BOB', 'Boliviano'],
-  ['BOV', 'Mvdol'],
-  ['BRL', 'Brazilian Real'],
-  ['BSD', 'Bahamian Dollar'],
-  ['BTN', 'Ngultrum'],
-  ['BWP', 'Pula'],
-  ['BYN', 'Belarusian Ruble'],
-  ['BZD', 'Belize Dollar'],
-  ['CAD', 'Canadian Dollar'],
-  ['CDF', 'Congolese Franc'],
-  ['CHE', 'WIR Euro'],
-  ['CHF', 'Swiss Franc'],
-  ['CHW', 'WIR Franc'],
-  ['CLF', 'Unidad de Fomento'],
-  ['CLP', 'Chilean Peso'],
-  ['CNY', 'Yuan Renminbi'],
-  ['COP', 'Colombian Peso'],
-  ['COU', 'Unidad de Valor Real'],
-  ['CRC', 'Costa Rican Colon'],
-  ['CUP', 'Cuban Peso'],
-  ['CVE', 'Cabo Verde Escudo'],
-  ['CZK', 'Czech Koruna'],
-  ['DJF', 'Djibouti Franc'],
-  ['DKK', 'Danish Krone'],
-  ['DOP', 'Dominican Peso'],
-  ['DZD', 'Algerian Dinar'],
-  ['EGP', 'Egyptian Pound'],
-  ['ERN', 'Nakfa'],
-  ['ETB', 'Ethiopian Birr'],
-  ['EUR', 'Euro'],
-  ['FJD', 'Fiji Dollar'],
-  ['FKP', 'Falkland Islands Pound'],
-  ['GBP', 'Pound Sterling'],
-  ['GEL', 'Lari'],
-  ['GHS', 'Ghana Cedi'],
-  ['GIP', 'Gibraltar Pound'],
-  ['GMD', 'Dalasi'],
-  ['GNF', 'Guinean Franc'],
-  ['GTQ', 'Quetzal'],
-  ['GYD', 'Guyana Dollar'],
-  ['HKD', 'Hong Kong Dollar'],
-  ['HNL', 'Lempira'],
-  ['HTG', 'Gourde'],
-  ['HUF', 'Forint'],
-  ['IDR', 'Rupiah'],
-  ['ILS', 'New Israeli Sheqel'],
-  ['INR', 'Indian Rupee'],
-  ['IQD', 'Iraqi Dinar'],
-  ['IRR', 'Iranian Rial'],
-  ['ISK', 'Iceland Krona'],
-  ['JMD', 'Jamaican Dollar'],
-  ['JOD', 'Jordanian Dinar'],
-  ['JPY', 'Yen'],
-  ['KES', 'Kenyan Shilling'],
-  ['KGS', 'Som'],
-  ['KHR', 'Riel'],
-  ['KMF', 'Comorian Franc'],
-  ['KPW', 'North Korean Won'],
-  ['KRW', 'Won'],
-  ['KWD', 'Kuwaiti Dinar'],
-  ['KYD', 'Cayman Islands Dollar'],
-  ['KZT', 'Tenge'],
-  ['LAK', 'Lao Kip'],
-  ['LBP', 'Lebanese Pound'],
-  ['LKR', 'Sri Lanka Rupee'],
-  ['LRD', 'Liberian Dollar'],
-  ['LSL', 'Loti'],
-  ['LYD', 'Libyan Dinar'],
-  ['MAD', 'Moroccan Dirham'],
-  ['MDL', 'Moldovan Leu'],
-  ['MGA', 'Malagasy Ariary'],
-  ['MKD', 'Denar'],
-  ['MMK', 'Kyat'],
-  ['MNT', 'Tugrik'],
-  ['MOP', 'Pataca'],
-  ['MRU', 'Ouguiya'],
-  ['MUR', 'Mauritius Rupee'],
-  ['MVR', 'Rufiyaa'],
-  ['MWK', 'Malawi Kwacha'],
-  ['MXN', 'Mexican Peso'],
-  ['MXV', 'Mexican Unidad de Inversion (UDI)'],
-  ['MYR', 'Malaysian Ringgit'],
-  ['MZN', 'Mozambique Metical'],
-  ['NAD', 'Namibia Dollar'],
-  ['NGN', 'Naira'],
-  ['NIO', 'Cordoba Oro'],
-  ['NOK', 'Norwegian Krone'],
-  ['NPR', 'Nepalese Rupee'],
-  ['NZD', 'New Zealand Dollar'],
-  ['OMR', 'Rial Omani'],
-  ['PAB', 'Balboa'],
-  ['PEN', 'Sol'],
-  ['PGK', 'Kina'],
-  ['PHP', 'Philippine Peso'],
-  ['PKR', 'Pakistan Rupee'],
-  ['PLN', 'Zloty'],
-  ['PYG', 'Guarani'],
-  ['QAR', 'Qatari Rial'],
-  ['RON', 'Romanian Leu'],
-  ['RSD', 'Serbian Dinar'],
-  ['RUB', 'Russian Ruble'],
-  ['RWF', 'Rwanda Franc'],
-  ['SAR', 'Saudi Riyal'],
-  ['SBD', 'Solomon Islands Dollar'],
-  ['SCR', 'Seychelles Rupee'],
-  ['SDG', 'Sudanese Pound'],
-  ['SEK', 'Swedish Krona'],
-  ['SGD', 'Singapore Dollar'],
-  ['SHP', 'Saint Helena Pound'],
-  ['SLE', 'Leone'],
-  ['SOS', 'Somali Shilling'],
-  ['SRD', 'Surinam Dollar'],
-  ['SSP', 'South Sudanese Pound'],
-  ['STN', 'Dobra'],
-  ['SVC', 'El Salvador Colon'],
-  ['SYP', 'Syrian Pound'],
-  ['SZL', 'Lilangeni'],
-  ['THB', 'Baht'],
-  ['TJS', 'Somoni'],
-  ['TMT', 'Turkmenistan New Manat'],
-  ['TND', 'Tunisian Dinar'],
-  ['TOP', 'Pa’anga'],
-  ['TRY', 'Turkish Lira'],
-  ['TTD', 'Trinidad and Tobago Dollar'],
-  ['TWD', 'New Taiwan Dollar'],
-  ['TZS', 'Tanzanian Shilling'],
-  ['UAH', 'Hryvnia'],
-  ['UGX', 'Uganda Shilling'],
-  ['USD', 'US Dollar'],
-  ['USN', 'US Dollar (Next day)'],
-  ['UYI', 'Uruguay Peso en Unidades Indexadas (UI)'],
-  ['UYU', 'Peso Uruguayo'],
-  ['UYW', 'Unidad Previsional'],
-  ['UZS', 'Uzbekistan Sum'],
-  ['VED', 'Bolívar Soberano'],
-  ['VES', 'Bolívar Soberano'],
-  ['VND', 'Dong'],
-  ['VUV', 'Vatu'],
-  ['WST', 'Tala'],
-  ['XAF', 'CFA Franc BEAC'],
-  ['XAG', 'Silver'],
-  ['XAU', 'Gold'],
-  ['XBA', 'Bond Markets Unit European Composite Unit (EURCO)'],
-  ['XBB', 'Bond Markets Unit European Monetary Unit (E.M.U.-6)'],
-  ['XBC', 'Bond Markets Unit European Unit of Account 9 (E.U.A.-9)'],
-  ['XBD', 'Bond Markets Unit European Unit of Account 17 (E.U.A.-17)'],
-  ['XCD', 'East Caribbean Dollar'],
-  ['XCG', 'Caribbean Guilder'],
-  ['XDR', 'SDR (Special Drawing Right)'],
-  ['XOF', 'CFA Franc BCEAO'],
-  ['XPD', 'Palladium'],
-  ['XPF', 'CFP Franc'],
-  ['XPT', 'Platinum'],
-  ['XSU', 'Sucre'],
-  ['XTS', 'Codes specifically reserved for testing purposes'],
-  ['XUA', 'ADB Unit of Account'],
-  ['XXX', 'The codes assigned for transactions where no currency is involved'],
-  ['YER', 'Yemeni Rial'],
-  ['ZAR', 'Rand'],
-  ['ZMW', 'Zambian Kwacha'],
-  ['ZWG', 'Zimbabwe Gold'],
-]);
+const names = new Intl.DisplayNames('en', { type: 'currency', fallback: 'none' });
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+let everyName: ReadonlyMap<string, string> | undefined;
 
 /**
- * The ISO 4217 name of `code` (case-insensitive), or `undefined` for a code the standard
- * does not define.
- * @example currencyName('gbp') // 'Pound Sterling'
+ * The name of `code` (case-insensitive, surrounding spaces ignored), or `undefined` for a
+ * code CLDR does not name.
+ * @example currencyName('gbp') // 'British Pound'
  */
 export function currencyName(code: string): string | undefined {
-  return ISO_4217.get(code.trim().toUpperCase());
+  const normal = code.trim().toUpperCase();
+  return /^[A-Z]{3}$/.test(normal) ? names.of(normal) : undefined;
+}
+
+/**
+ * Every code CLDR names, with its name, in code order: the lookup table the transform joins.
+ * Found by asking for every three-letter code once (about 0.1 s, on first use only), since
+ * `Intl.supportedValuesOf('currency')` leaves out codes it can still name (funds codes).
+ */
+export function currencyNames(): ReadonlyMap<string, string> {
+  if (everyName) return everyName;
+  const found = new Map<string, string>();
+  for (const a of LETTERS) {
+    for (const b of LETTERS) {
+      for (const c of LETTERS) {
+        const name = names.of(`${a}${b}${c}`);
+        if (name !== undefined) found.set(`${a}${b}${c}`, name);
+      }
+    }
+  }
+  everyName = found;
+  return found;
 }

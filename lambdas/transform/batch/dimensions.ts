@@ -17,7 +17,7 @@ import {
   type TableLineage,
   warehouseTable,
 } from '../../kernel/schema';
-import { ISO_4217 } from '../iso4217';
+import { currencyNames } from '../iso4217';
 import {
   aliasSql,
   BATCH_TABLES,
@@ -30,9 +30,9 @@ import {
 import type { BatchSession } from './session';
 import { ensureCurrent } from './versions';
 
-/** The ISO 4217 lookup `dim_currency` names its currencies from. */
+/** The currency-name lookup `dim_currency` names its currencies from (lambdas/transform/iso4217.ts). */
 export function iso4217TableSql(): string {
-  const rows = [...ISO_4217].map(([code, name]) => `(${sqlString(code)}, ${sqlString(name)})`);
+  const rows = [...currencyNames()].map(([code, name]) => `(${sqlString(code)}, ${sqlString(name)})`);
   return `CREATE TEMP TABLE ${ident(BATCH_TABLES.iso4217)} AS SELECT * FROM (VALUES ${rows.join(', ')}) t(code, name)`;
 }
 

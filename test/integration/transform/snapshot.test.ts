@@ -183,7 +183,7 @@ describe('transform of a whole generated totesys', () => {
   it('names currencies from ISO 4217', async () => {
     const currencies = await dimensionRows(fx, 'dim_currency', 'currency_id');
     expect(currencies.map((c) => [c.currency_code, c.currency_name])).toEqual([
-      ['GBP', 'Pound Sterling'],
+      ['GBP', 'British Pound'],
       ['USD', 'US Dollar'],
       ['EUR', 'Euro'],
     ]);

@@ -69,7 +69,7 @@ describe('dimensions built from the lineage', () => {
     expect(result.rows).toEqual([[1, 'Ada', 'Byron', 'Sales', 'Leeds', 'a@t.com']]);
   });
 
-  it('names currencies from ISO 4217 and keeps an unknown code with a null name', async () => {
+  it('names currencies from CLDR (Intl.DisplayNames) and keeps an unknown code with a null name', async () => {
     await memory(duck, 'currency', [
       { currency_id: 1, currency_code: 'GBP', ...audit },
       { currency_id: 2, currency_code: ' usd', ...audit },
@@ -78,7 +78,7 @@ describe('dimensions built from the lineage', () => {
     await duck.exec(dimensionSql('dim_currency'));
     const result = await duck.all('SELECT * FROM new_dim_currency');
     expect(result.rows).toEqual([
-      [1, 'GBP', 'Pound Sterling'],
+      [1, 'GBP', 'British Pound'],
       [2, ' usd', 'US Dollar'],
       [3, 'ZZZ', null],
     ]);
