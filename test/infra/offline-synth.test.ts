@@ -32,6 +32,8 @@ describe('an offline cdk synth', () => {
     expect(stacks.map((s) => s.environment)).toEqual(['aws://123456789012/eu-west-2']);
     const template = await readFile(join(out, 'TotesysLake-dev.template.json'), 'utf8');
     expect(template).toContain('com.amazonaws.eu-west-2.secretsmanager');
-    expect(template.match(/.{120}us-east-1.{40}/g) ?? []).toEqual([]);
+    // The one us-east-1 name allowed: the AWS-published secret rotation application lives there.
+    const elsewhere = template.replaceAll('arn:aws:serverlessrepo:us-east-1:', '');
+    expect(elsewhere).not.toContain('us-east-1');
   }, 300_000);
 });
