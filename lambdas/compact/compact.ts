@@ -30,7 +30,7 @@ import { readTransformIntent, readTransformState } from '../kernel/lake/document
 import type { LakeStore, ObjectVersion } from '../kernel/lake/lake-store';
 import { compactedFactKey, curatedTablePrefix, newRunId } from '../kernel/lake/layout';
 import type { Log } from '../kernel/logger';
-import { factTables, ident } from '../kernel/schema';
+import { factPartitionOf, factTables, ident } from '../kernel/schema';
 import { CompactionError } from './errors';
 
 /** What {@link compactFacts} needs. */
@@ -159,9 +159,9 @@ async function deleteReplaced(lake: LakeStore, compactions: readonly Compaction[
 }
 
 /**
- * The partitions to compact: more than `threshold` files, counting only files the warehouse
- * has loaded (not listed by a transform batch after `loadedSeq`, nor left by an uncommitted
- * transform batch).
+ * The partitions to compact: more than `threshold` files, or files still under day partitions,
+ * counting only files the warehouse has loaded (not listed by a transform batch after
+ * `loadedSeq`, nor left by an uncommitted transform batch).
  */
 async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key' | 'rows'>[]> {
   const threshold = deps.threshold ?? DEFAULT_COMPACTION_THRESHOLD;
@@ -176,12 +176,16 @@ async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key
   for (const fact of factTables) {
     const partitions = new Map<string, string[]>();
     for await (const key of deps.lake.list(curatedTablePrefix(fact.name))) {
-      const dt = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
-      if (!dt || notLoaded.has(key) || (uncommitted && key.includes(uncommitted))) continue;
+      const day = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
+      if (!day || notLoaded.has(key) || (uncommitted && key.includes(uncommitted))) continue;
+      // A lake written before facts were partitioned by month has a partition per day: its
+      // files fold into their month's partition, which is all Athena's projection lists.
+      const dt = factPartitionOf(day);
       partitions.set(dt, [...(partitions.get(dt) ?? []), key]);
     }
     for (const [dt, keys] of partitions) {
-      if (keys.length > threshold) plans.push({ table: fact.name, dt, replaced: keys });
+      const folds = keys.some((key) => !key.includes(`/dt=${dt}/`));
+      if (keys.length > threshold || folds) plans.push({ table: fact.name, dt, replaced: keys });
     }
   }
   return plans;

@@ -121,7 +121,19 @@ export class LakeCatalog extends Construct {
             partitionProjection: Object.fromEntries(
               definition.partitionKeys.map((p) => [
                 p.name,
-                glue.PartitionProjectionConfiguration.date(p.projection),
+                glue.PartitionProjectionConfiguration.date({
+                  format: p.projection.format,
+                  min: p.projection.min,
+                  max: p.projection.max,
+                  ...(p.projection.step
+                    ? {
+                        step: {
+                          interval: p.projection.step.interval,
+                          intervalUnit: glue.DateIntervalUnit[p.projection.step.unit],
+                        },
+                      }
+                    : {}),
+                }),
               ]),
             ),
           }

@@ -8,6 +8,7 @@
 import { dimensionSnapshotPrefix } from '../lake/layout';
 import {
   type ColumnDef,
+  FACT_PARTITION,
   glueCuratedType,
   glueRawType,
   RAW_META_COLUMNS,
@@ -28,11 +29,18 @@ export interface GlueColumnDefinition {
 
 /**
  * A date partition projected by Athena (no crawler, no `ALTER TABLE ADD PARTITION`): values
- * from {@link PROJECTION_START} to today, one per day, in `yyyy-MM-dd`.
+ * from {@link PROJECTION_START} to today in `yyyy-MM-dd`, one per day, or one per `step`
+ * (facts: the first day of each month, see `FACT_PARTITION` in the schema module).
  */
 export interface DatePartitionDefinition extends GlueColumnDefinition {
   readonly type: 'date';
-  readonly projection: { readonly format: 'yyyy-MM-dd'; readonly min: string; readonly max: 'NOW' };
+  readonly projection: {
+    readonly format: 'yyyy-MM-dd';
+    readonly min: string;
+    readonly max: 'NOW';
+    /** @default one day */
+    readonly step?: { readonly interval: 1; readonly unit: 'MONTHS' };
+  };
 }
 
 /** Everything needed to declare one Glue table. */
@@ -67,11 +75,16 @@ export const glueDatabaseName = (stage: string): string =>
 /** Name of the raw Glue table that catalogues source table `table`. */
 export const rawTableName = (table: string): string => `raw_${table}`;
 
-const datePartition = (name: string, comment: string): DatePartitionDefinition => ({
+const datePartition = (name: string, comment: string, monthly = false): DatePartitionDefinition => ({
   name,
   type: 'date',
   comment,
-  projection: { format: 'yyyy-MM-dd', min: PROJECTION_START, max: 'NOW' },
+  projection: {
+    format: 'yyyy-MM-dd',
+    min: PROJECTION_START,
+    max: 'NOW',
+    ...(monthly ? { step: { interval: 1, unit: 'MONTHS' } as const } : {}),
+  },
 });
 
 const withComment = (column: ColumnDef, type: string): GlueColumnDefinition => ({
@@ -113,7 +126,13 @@ export function curatedTableDefinition(table: WarehouseTableDef): GlueTableDefin
     prefix: isFact ? `curated/${table.name}/` : dimensionSnapshotPrefix(table.name, UNPUBLISHED_SNAPSHOT),
     columns: table.columns.map((c) => withComment(c, glueCuratedType(c.type))),
     partitionKeys: isFact
-      ? [datePartition('dt', 'Partition date of the version; filter on it so Athena reads only those days')]
+      ? [
+          datePartition(
+            FACT_PARTITION.name,
+            'First day of the month of created_date; filter on it so Athena reads only those months',
+            FACT_PARTITION.grain === 'month',
+          ),
+        ]
       : [],
     description: table.comment,
   };

@@ -7,9 +7,11 @@
 import { sqlString } from '../../kernel/duckdb/duckdb';
 import {
   type ColumnDef,
+  column,
   columnSource,
   datesReferenced,
   duckdbType,
+  FACT_PARTITION,
   factSourceTables,
   ident,
   type SourceTableDef,
@@ -96,13 +98,19 @@ function emptyHeldSql(fact: WarehouseTableDef): string {
   return `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS SELECT *, NULL::VARCHAR AS _column FROM ${rel('chg', source)} WHERE false`;
 }
 
+/** The partition of a fact row ({@link FACT_PARTITION}): the first day of its `created_date`'s month. */
+export function factPartitionExpr(fact: WarehouseTableDef): string {
+  const date = factExpr(fact, column(fact, FACT_PARTITION.column));
+  return `CAST(date_trunc(${sqlString(FACT_PARTITION.grain)}, ${date}) AS DATE)`;
+}
+
 /**
- * `out_<fact>`: the new fact rows (changed versions of known rows) plus their `dt` partition.
+ * `out_<fact>`: the new fact rows (changed versions of known rows) plus their partition.
  * A view: it is read once to write the fact files and once for its dates.
  */
 export function factRowsSql(fact: WarehouseTableDef): string {
   return `CREATE OR REPLACE TEMP VIEW ${rel('out', fact.name)} AS
-SELECT ${factSelect(fact)}, CAST(created_at AS DATE) AS dt
+SELECT ${factSelect(fact)}, ${factPartitionExpr(fact)} AS ${ident(FACT_PARTITION.name)}
 FROM ${rel('ver', fact.sourceTable ?? '')} WHERE _new AND _changed AND NOT _unknown`;
 }
 

@@ -39,13 +39,23 @@ describe('catalog definitions', () => {
     }
   });
 
-  it('partitions raw tables by ingest_date and facts by dt, projected as days from 2022-11-01 to now', () => {
-    expect(find('raw_address')?.partitionKeys.map((p) => p.name)).toEqual(['ingest_date']);
+  it('partitions raw tables by ingest_date in days and facts by dt in months, projected from 2022-11-01 to now', () => {
+    expect(find('raw_address')?.partitionKeys).toEqual([
+      expect.objectContaining({
+        name: 'ingest_date',
+        projection: { format: 'yyyy-MM-dd', min: '2022-11-01', max: 'NOW' },
+      }),
+    ]);
     expect(find('fact_payment')?.partitionKeys).toEqual([
       expect.objectContaining({
         name: 'dt',
         type: 'date',
-        projection: { format: 'yyyy-MM-dd', min: '2022-11-01', max: 'NOW' },
+        projection: {
+          format: 'yyyy-MM-dd',
+          min: '2022-11-01',
+          max: 'NOW',
+          step: { interval: 1, unit: 'MONTHS' },
+        },
       }),
     ]);
   });

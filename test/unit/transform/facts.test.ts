@@ -1,5 +1,11 @@
+import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
 import { warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
-import { dimensionRefs, factExpr, factSelect } from '../../../lambdas/transform/batch/facts';
+import {
+  dimensionRefs,
+  factExpr,
+  factPartitionExpr,
+  factSelect,
+} from '../../../lambdas/transform/batch/facts';
 
 describe('fact rows from the lineage', () => {
   it('maps every fact column to a source column or a derived value', () => {
@@ -20,5 +26,20 @@ describe('fact rows from the lineage', () => {
       'currency_id',
       'payment_type_id',
     ]);
+  });
+});
+
+describe('fact partitions', () => {
+  it('puts a version in the partition of the first day of its created month', async () => {
+    const duck = await openDuck({ memoryLimit: '256MB', threads: 1 });
+    try {
+      const expr = factPartitionExpr(warehouseTable('fact_payment'));
+      const result = await duck.all(
+        `SELECT strftime(${expr}, '%Y-%m-%d') FROM (VALUES ('2024-11-15 14:40:10.188'::TIMESTAMP_MS), ('2022-11-01 00:00:00'::TIMESTAMP_MS)) t(created_at)`,
+      );
+      expect(result.rows).toEqual([['2024-11-01'], ['2022-11-01']]);
+    } finally {
+      duck.close();
+    }
   });
 });
