@@ -38,7 +38,9 @@ export class LakeCatalog extends Construct {
     this.database = new glue.Database(this, 'Database', {
       databaseName: props.databaseName,
       description: 'totesys lake: raw change records and the curated star schema',
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // It holds no data (tables describe the buckets) and has a fixed name: kept after a
+      // destroy, it would make the next deploy of the stage fail with "already exists".
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     const table = (definition: GlueTableDefinition, bucket: s3.IBucket): [string, glue.S3Table] => [
       definition.name,
