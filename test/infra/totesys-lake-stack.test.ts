@@ -636,6 +636,36 @@ describe('catalog', () => {
 });
 
 describe('removable definitions with fixed names', () => {
+  it('deletes every resource with a fixed name on destroy, so the stage can be deployed again', () => {
+    const named = [
+      'BucketName',
+      'LogGroupName',
+      'SecretName',
+      'Name',
+      'StateMachineName',
+      'AliasName',
+      'TopicName',
+      'FunctionName',
+    ];
+    const kept = Object.entries(
+      template.toJSON().Resources as Record<
+        string,
+        { Type: string; DeletionPolicy?: string; Properties?: Record<string, unknown> }
+      >,
+    )
+      .filter(
+        ([, r]) =>
+          named.some((p) => typeof r.Properties?.[p] === 'string') || r.Type === 'AWS::Glue::Database',
+      )
+      .filter(([, r]) => r.Type !== 'AWS::Athena::NamedQuery' && (r.DeletionPolicy ?? 'Delete') !== 'Delete')
+      .map(([id, r]) => `${r.Type} ${id}`);
+    expect(kept).toEqual([]);
+  });
+
+  it('ends the warehouse instance, whose identifier is fixed, with a final snapshot', () => {
+    expect(resource(stack.warehouse.instance.node.defaultChild).DeletionPolicy).toBe('Snapshot');
+  });
+
   it('deletes the Glue database on destroy, even when the data is kept: it holds none', () => {
     const [database] = Object.values(template.findResources('AWS::Glue::Database'));
     expect(database?.DeletionPolicy).toBe('Delete');

@@ -41,11 +41,13 @@ export class WarehouseDatabase extends Construct {
       parameters: { 'rds.force_ssl': '1' },
     });
 
-    // Created before the instance so RDS exports into a group that has a retention.
+    // Created before the instance so RDS exports into a group that has a retention. Its name is
+    // fixed by RDS, so it goes with the stack: a retained group would make the next deploy of a
+    // destroyed stage fail with "already exists" (the final snapshot keeps the data).
     const logGroup = new logs.LogGroup(this, 'PostgresLogs', {
       logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/postgresql`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
