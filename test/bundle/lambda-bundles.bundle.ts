@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,22 @@ async function fullestPartition(lake: RoutedLakeStore): Promise<{ partition: str
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The suite's PostgreSQL serves TLS under a private CA (test/bundle/support/global-setup.ts). */
+const SOURCE_TLS =
+  process.env.TEST_PG_TLS_CA && process.env.TEST_PG_TLS_HOST
+    ? { ca: process.env.TEST_PG_TLS_CA, host: process.env.TEST_PG_TLS_HOST }
+    : undefined;
+
+/** Refuses `role` any connection without TLS, so a run that succeeds proves the ingest used it. */
+async function requireTlsFor(role: string): Promise<void> {
+  const { rows } = await source.query<{ hba_file: string }>('SHOW hba_file');
+  const file = rows[0]?.hba_file ?? '';
+  const rules = await readFile(file, 'utf8');
+  const rule = `hostnossl all ${role} all reject`;
+  if (!rules.includes(rule)) await writeFile(file, `${rule}\n${rules}`);
+  await source.query('SELECT pg_reload_conf()');
+}
+
 /**
  * What is worth knowing but fails nothing: error names the state machine saw that esbuild's
  * minifier shortened (Retry/Catch by name, and alarms on a type, cannot tell them apart).
@@ -113,26 +129,38 @@ beforeAll(async () => {
   await source.query(
     `GRANT USAGE ON SCHEMA public TO ${reader}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${reader}`,
   );
+  if (SOURCE_TLS) await requireTlsFor(reader);
   timings['seed source'] = performance.now() - t;
 
   t = performance.now();
+  const sourceUrl = new URL(db.url);
   harness = await BundleHarness.start({
     cdkOut: CDK_OUT,
     workDir,
     postgresAdminUrl: testServerUrl(),
     nodeRoot: NODE_ROOT,
+    ...(SOURCE_TLS ? { hosts: { [SOURCE_TLS.host]: sourceUrl.hostname } } : {}),
   });
-  const sourceUrl = new URL(db.url);
   const ingest = harness.functionWithVariable('SOURCE_SECRET_ARN');
+  // A source whose certificate is not from a public CA: verify-full, the CA in the secret (docs/deploy.md).
+  const tls = SOURCE_TLS
+    ? { host: SOURCE_TLS.host, sslmode: 'verify-full', ca: SOURCE_TLS.ca }
+    : { host: sourceUrl.hostname };
   harness.putSecretValue(
     String(ingest.templateEnv.SOURCE_SECRET_ARN),
     JSON.stringify({
-      host: sourceUrl.hostname,
       port: Number(sourceUrl.port),
       dbname: sourceUrl.pathname.slice(1),
       username: reader,
       password,
+      ...tls,
     }),
+  );
+  sandboxLines.push(
+    SOURCE_TLS
+      ? `source: TLS verify-full to ${SOURCE_TLS.host} (the sandbox's /etc/hosts), CA from the secret's "ca"; the reader's non-TLS logins are refused`
+      : 'source: plain TCP to 127.0.0.1 (TEST_PG_URL was given: the suite did not start its TLS server)',
+    'warehouse: 127.0.0.1 from the RDS-style secret, so the code uses no TLS (an RDS certificate chain cannot be made locally)',
   );
   timings['start harness (copy code)'] = performance.now() - t;
 }, 10 * 60_000);
@@ -174,6 +202,9 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
       expect(seen.nodeVersion).toMatch(/^v22\./);
       expect(write['/var/task']).toBe('EROFS');
       expect(write['/tmp']).toBe('writable');
+      // Nothing else is writable, whatever the host's modes: the rest is mounted read-only.
+      for (const dir of ['/', '/etc', '/dev/shm', '/var/runtime'])
+        expect([dir, write[dir]]).toEqual([dir, 'EROFS']);
       expect(seen.tmpEntries).toEqual([]);
       expect(env.HOME).toBeUndefined();
       if (process.getuid?.() === 0) expect(seen.uid).not.toBe(0);

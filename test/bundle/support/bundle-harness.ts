@@ -85,6 +85,8 @@ export interface BundleHarnessOptions {
   /** Folder holding `bin/node` of the Lambda's Node.js version. */
   readonly nodeRoot: string;
   readonly stackName?: string;
+  /** Host names the functions resolve to local addresses (their sandbox's /etc/hosts). */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -535,6 +537,7 @@ export class BundleHarness {
       runtimeDir: join(__dirname, 'runtime'),
       caBundle,
       gatewayCertificate: this.gateway.certificate,
+      ...(this.options.hosts ? { hosts: this.options.hosts } : {}),
       workDir: this.options.workDir,
     });
     return { spec, identity, templateEnv, sandbox };

@@ -57,6 +57,8 @@ export interface SandboxParts {
    * hung function fails the suite readably before the CI job's limit. @default 300
    */
   readonly invokeLimitSeconds?: number;
+  /** Names the sandbox's /etc/hosts adds (name → address), as a VPC's DNS would answer. @default none */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 /** Lambda's sandbox user (`sbx_user1051`). */
@@ -66,8 +68,9 @@ const SANDBOX_GID = 990;
 /**
  * Builds the mount namespace of one execution environment, then runs `entry` in it as the
  * sandbox user: a fresh tmpfs for /var holding the read-only code at /var/task, the runtime
- * at /var/runtime and Node at /var/lang; a fresh, empty tmpfs of the function's ephemeral
- * size at /tmp; a passwd entry for the user (as Lambda has), no HOME.
+ * at /var/runtime and Node at /var/lang; the rest of the file system read-only; a fresh,
+ * empty tmpfs of the function's ephemeral size at /tmp; a passwd entry for the user (as
+ * Lambda has), no HOME.
  */
 const SETUP = `
 set -eu
@@ -80,10 +83,14 @@ mount --bind "$node_root" /var/lang
 mount -o remount,bind,ro /var/lang
 cp "$runtime"/* /var/runtime/
 mount -o remount,ro /var
+mount --bind "$etc/hosts" /etc/hosts
 if [ "$drop" = yes ]; then
   mount --bind "$etc/passwd" /etc/passwd
   mount --bind "$etc/group" /etc/group
 fi
+# Everything but /tmp is read-only in Lambda (bind remounts: the host's mounts stay as they are).
+mount -o remount,bind,ro / || [ "$drop" = no ]
+mount -o remount,bind,ro /dev/shm 2>/dev/null || true
 mount -t tmpfs -o mode=1777,size="$tmp_mib"m lambda-tmp /tmp
 cd /var/task
 unset OLDPWD PWD
@@ -139,6 +146,9 @@ export class LambdaSandbox {
     await mkdir(sandbox.etcDir, { recursive: true });
     const passwd = await readFile('/etc/passwd', 'utf8');
     const group = await readFile('/etc/group', 'utf8');
+    const hosts = await readFile('/etc/hosts', 'utf8');
+    const extra = Object.entries(parts.hosts ?? {}).map(([name, address]) => `${address} ${name}`);
+    await writeFile(join(sandbox.etcDir, 'hosts'), `${[hosts.trimEnd(), ...extra].join('\n')}\n`);
     await writeFile(
       join(sandbox.etcDir, 'passwd'),
       `${passwd.trimEnd()}\nsbx_user1051:x:${SANDBOX_UID}:${SANDBOX_GID}::/home/sbx_user1051:/sbin/nologin\n`,

@@ -49,6 +49,7 @@ const report = {
     '/tmp': canWrite('/tmp'),
     '/': canWrite(''),
     '/etc': canWrite('/etc'),
+    '/dev/shm': canWrite('/dev/shm'),
   },
   caBundle: process.env.NODE_EXTRA_CA_CERTS ? fs.existsSync(process.env.NODE_EXTRA_CA_CERTS) : 'not set',
 };
