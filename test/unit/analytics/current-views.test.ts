@@ -20,7 +20,7 @@ function latestDefinition(view: string): { name: string; sql: string } | undefin
     .reverse();
   for (const name of files) {
     const sql = readFileSync(join(MIGRATIONS, name), 'utf8');
-    if (sql.includes(`VIEW "${view}"`)) return { name, sql };
+    if (new RegExp(`CREATE (OR REPLACE )?VIEW "?${view}"? `).test(sql)) return { name, sql };
   }
   return undefined;
 }
