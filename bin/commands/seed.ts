@@ -11,7 +11,7 @@ import { seedSynthetic } from '../../app/totesys/synthetic';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { type HeldLease, holdLease } from '../../lambdas/kernel/lake/documents/lease';
 import { openEnvironment } from '../environment';
-import { emit, renderTable } from '../output';
+import { emit, isQuiet, renderTable } from '../output';
 
 interface SeedOptions {
   from?: string;
@@ -117,7 +117,7 @@ function wholeNumber(text: string): number {
 
 /** A progress bar on stderr when it is a terminal; nothing when output is piped or logged. */
 function progressBar(): { update: (p: SeedProgress) => void; stop: () => void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
+  if (!process.stderr.isTTY || isQuiet()) return undefined;
   const bar = new SingleBar({
     stream: process.stderr,
     format: 'seeding {table} [{bar}] {percentage}% | {rows} rows | eta {eta}s',

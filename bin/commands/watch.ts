@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { LeaseHeldError } from '../../lambdas/kernel/errors';
 import { openEnvironment } from '../environment';
 import { positiveInteger } from '../options';
+import { isQuiet } from '../output';
 import { renderRun, runOnce } from './run';
 
 /** Parses `90`, `90s`, `5m`, `1h` into seconds. */
@@ -34,7 +35,9 @@ export function register(program: Command): void {
           const started = Date.now();
           try {
             const result = await runOnce(env);
-            process.stdout.write(`${new Date().toISOString()} ${renderRun(result).split('\n')[0]}\n`);
+            if (!isQuiet()) {
+              process.stdout.write(`${new Date().toISOString()} ${renderRun(result).split('\n')[0]}\n`);
+            }
           } catch (error) {
             // A run in progress elsewhere is normal under a schedule; anything else is reported and retried.
             if (!(error instanceof LeaseHeldError)) process.exitCode = 1;
