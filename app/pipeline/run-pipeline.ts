@@ -214,19 +214,18 @@ function hintFor(stage: Stage, error: unknown, before: readonly StageOutcome[]):
   }
 }
 
-/** One line for the operator: which stages failed and why, and what did commit. */
+/** One line for the operator: which stages failed, what did commit, then why and what to do. */
 function failureMessage(stages: readonly StageOutcome[]): string {
   const failed = stages.filter((s) => s.status === 'failed');
   const ok = stages.filter((s) => s.status === 'succeeded').map((s) => s.stage);
   const skipped = stages.filter((s) => s.status === 'skipped').map((s) => s.stage);
   const names = failed.map((s) => s.stage);
-  const head = `the ${names.join(' and ')} stage${names.length > 1 ? 's' : ''} failed`;
-  const details = failed.map((s) => `${failed.length > 1 ? `${s.stage}: ` : ''}${s.error} (${s.hint})`);
-  const tail = [
+  const others = [
     ok.length ? `${ok.join(', ')} succeeded` : 'no stage succeeded',
     ...(skipped.length ? [`${skipped.join(', ')} not run`] : []),
   ].join('; ');
-  return `${head}: ${details.join('; ')} — ${tail}; totes status shows the run`;
+  const details = failed.map((s) => `${failed.length > 1 ? `${s.stage}: ` : ''}${s.error} (${s.hint})`);
+  return `the ${names.join(' and ')} stage${names.length > 1 ? 's' : ''} failed (${others}): ${details.join('; ')}`;
 }
 
 function summarise(run: {

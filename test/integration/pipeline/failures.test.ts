@@ -47,9 +47,9 @@ describe('a run with a stage that fails', () => {
     const run = await totes(['run'], down);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/the load stage failed: .*127\.0\.0\.1/);
-    expect(run.stderr).toContain('ingest, transform succeeded');
-    expect(run.stderr).toContain('compact not run');
+    expect(run.stderr).toMatch(
+      /totes: the load stage failed \(ingest, transform succeeded; compact not run\): .*127\.0\.0\.1/,
+    );
     // The lake is fresh: the batch is committed even though nothing could be loaded.
     expect((await readTransformState(new LocalLakeStore(lakeDir))).state.seq).toBe(1);
 
@@ -98,8 +98,7 @@ describe('a run with a stage that fails', () => {
     const run = await totes(['run'], down);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/the ingest stage failed: /);
-    expect(run.stderr).toContain('transform, load, compact succeeded');
+    expect(run.stderr).toContain('totes: the ingest stage failed (transform, load, compact succeeded): ');
     expect(await sql(ws.warehouse.url, 'SELECT batch_seq FROM etl.load_log')).toEqual([{ batch_seq: 1 }]);
   });
 
@@ -111,9 +110,10 @@ describe('a run with a stage that fails', () => {
     const run = await totes(['run'], ws.env);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('the compact stage failed: the compaction state state/compaction.json');
+    expect(run.stderr).toContain(
+      'totes: the compact stage failed (ingest, transform, load succeeded): the compaction state state/compaction.json',
+    );
     expect(run.stderr).toContain(`restore ${join(lakeDir, 'state', 'compaction.json')} from a backup copy`);
-    expect(run.stderr).toContain('ingest, transform, load succeeded');
     const json = JSON.parse((await totes(['status', '--json'], ws.env)).stdout) as StatusJson;
     expect(json.lastRun).toMatchObject({ status: 'failed', failedStage: 'compact' });
     expect(json.health.healthy).toBe(false);
