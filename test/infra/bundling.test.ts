@@ -16,7 +16,7 @@ beforeAll(() => {
 }, 300_000);
 
 /** The folder of the bundled code of a stage function in the cloud assembly. */
-function bundleOf(stage: 'ingest' | 'transform' | 'load'): string {
+function bundleOf(stage: 'ingest' | 'transform' | 'load' | 'compact'): string {
   const fn = stack.functions[stage].function.node.defaultChild as CfnElement;
   const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as {
     Resources: Record<string, { Metadata?: Record<string, string> }>;
@@ -27,30 +27,33 @@ function bundleOf(stage: 'ingest' | 'transform' | 'load'): string {
 }
 
 describe('bundled functions', () => {
-  it.each(['ingest', 'transform', 'load'] as const)(
+  it.each(['ingest', 'transform', 'load', 'compact'] as const)(
     'bundles %s into one index.js with a source map',
     (stage) => {
       expect(readdirSync(bundleOf(stage))).toEqual(expect.arrayContaining(['index.js', 'index.js.map']));
     },
   );
 
-  it.each(['transform', 'load'] as const)('ships DuckDB with its linux-x64 binding beside %s', (stage) => {
-    const modules = join(bundleOf(stage), 'node_modules');
-    for (const pkg of [
-      '@duckdb/node-api',
-      '@duckdb/node-bindings',
-      '@duckdb/node-bindings-linux-x64',
-      'detect-libc',
-    ]) {
-      expect([pkg, existsSync(join(modules, pkg, 'package.json'))]).toEqual([pkg, true]);
-    }
-  });
+  it.each(['transform', 'load', 'compact'] as const)(
+    'ships DuckDB with its linux-x64 binding beside %s',
+    (stage) => {
+      const modules = join(bundleOf(stage), 'node_modules');
+      for (const pkg of [
+        '@duckdb/node-api',
+        '@duckdb/node-bindings',
+        '@duckdb/node-bindings-linux-x64',
+        'detect-libc',
+      ]) {
+        expect([pkg, existsSync(join(modules, pkg, 'package.json'))]).toEqual([pkg, true]);
+      }
+    },
+  );
 
   it('ships no native modules with ingest', () => {
     expect(existsSync(join(bundleOf('ingest'), 'node_modules'))).toBe(false);
   });
 
-  it.each(['ingest', 'transform', 'load'] as const)(
+  it.each(['ingest', 'transform', 'load', 'compact'] as const)(
     'loads the %s bundle and DuckDB in a plain node process',
     (stage) => {
       const env = {
