@@ -16,8 +16,14 @@ const TABLE_FAILURES: Readonly<Record<string, (table: string, timeoutMs: number)
   '57014': () => 'the read was cancelled (statement timeout)',
 };
 
-const sqlState = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+/** The SQLSTATE of a PostgreSQL error, also when the lake write it broke wrapped it as its cause. */
+function sqlState(error: unknown): string {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ('code' in e && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return '';
+}
 
 /**
  * Runs `work` (the capture of one table) inside a savepoint of the run's snapshot
