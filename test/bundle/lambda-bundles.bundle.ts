@@ -219,17 +219,20 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
   it('answers as S3 does: AccessDenied for what the role does not allow, 412 for a conditional write that lost', async () => {
     const ingest = harness.functionWithVariable('SOURCE_SECRET_ARN');
     const rawBucket = /^s3:\/\/([^/]+)/.exec(ingest.templateEnv.RAW_LAKE_URL ?? '')?.[1] ?? '';
-    const client = new S3Client({
-      region: harness.model.stack.region,
-      endpoint: harness.gateway.url,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: ingest.identity.accessKeyId,
-        secretAccessKey: 'x',
-        sessionToken: ingest.identity.sessionToken,
-      },
-      requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: harness.gateway.certificate }) }),
-    });
+    /** An S3 client with the ingest function's credentials, against one of the gateway's endpoints. */
+    const clientAt = (endpoint: string) =>
+      new S3Client({
+        region: harness.model.stack.region,
+        endpoint,
+        forcePathStyle: true,
+        credentials: {
+          accessKeyId: ingest.identity.accessKeyId,
+          secretAccessKey: 'x',
+          sessionToken: ingest.identity.sessionToken,
+        },
+        requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: harness.gateway.certificate }) }),
+      });
+    const client = clientAt(harness.gateway.url);
     const key = 'raw/_bundle_probe/allowed.txt';
     await client.send(new PutObjectCommand({ Bucket: rawBucket, Key: key, Body: 'probe' }));
     const read = client.send(new GetObjectCommand({ Bucket: rawBucket, Key: key }));
@@ -251,6 +254,13 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
       $metadata: { httpStatusCode: 412 },
     });
     await harness.adminS3().send(new DeleteObjectCommand({ Bucket: curatedBucket, Key: state }));
+    // A call that reaches the catch-all AWS_ENDPOINT_URL is reported: its own variable did not work.
+    const viaCatchAll = clientAt(harness.gateway.catchAllUrl);
+    await viaCatchAll.send(new PutObjectCommand({ Bucket: rawBucket, Key: key, Body: 'probe' }));
+    expect(harness.gateway.calls.filter((c) => c.unsupported).map((c) => c.unsupported)).toEqual([
+      'reached the catch-all AWS_ENDPOINT_URL, not its service’s own endpoint variable',
+    ]);
+    await harness.adminS3().send(new DeleteObjectCommand({ Bucket: rawBucket, Key: key }));
     // The probe's refusals are the test's, not the pipeline's.
     harness.gateway.calls.length = 0;
     harness.access.records.length = 0;
@@ -325,15 +335,14 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
         lake: adminLake(),
         workDir: join(workDir, 'verify'),
       });
-      const failed = report.checks
-        .filter((c) => !c.ok)
-        .map(
-          (c) =>
-            `${c.table} ${c.check}: ${JSON.stringify({ ...c, table: undefined, check: undefined, ok: undefined })}`,
-        );
-      const found = [...failed, ...report.strayFiles.map((f) => `stray fact file ${f}`)].map(
-        (p) => `verify: ${p}`,
-      );
+      // Verify's own findings say which zones disagree and on which keys; the checks' values back them.
+      const found = [
+        ...report.findings.map((f) => f.message),
+        ...report.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.table} ${c.check}: ${JSON.stringify(c.values)}`),
+        ...report.strayFiles.map((f) => `stray fact file ${f}`),
+      ].map((p) => `verify: ${p}`);
       problems.push(...found);
       expect(found).toEqual([]);
     } finally {

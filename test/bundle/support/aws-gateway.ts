@@ -68,8 +68,7 @@ export class AwsGateway {
   private readonly byKeyId: Map<string, CallerIdentity>;
   private readonly objectKeys = new Map<string, string>();
   private readonly locks = new Map<string, Promise<void>>();
-  private server?: Server;
-  private port = 0;
+  private servers: Server[] = [];
 
   private constructor(private readonly options: AwsGatewayOptions) {
     this.byKeyId = new Map(options.identities.map((i) => [i.accessKeyId, i]));
@@ -93,21 +92,38 @@ export class AwsGateway {
   /** Starts the gateway on a free loopback port. */
   static async start(options: AwsGatewayOptions): Promise<AwsGateway> {
     const gateway = new AwsGateway(options);
-    const server = createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
-      gateway.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`bundle gateway failed: ${error instanceof Error ? error.stack : String(error)}`);
+    const listen = async (catchAll: boolean): Promise<Server> => {
+      const server = createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
+        gateway.handle(req, res, catchAll).catch((error: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`bundle gateway failed: ${error instanceof Error ? error.stack : String(error)}`);
+        });
       });
-    });
-    server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    gateway.server = server;
-    gateway.port = (server.address() as AddressInfo).port;
+      server.keepAliveTimeout = 30_000;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    };
+    gateway.servers = [await listen(false), await listen(true)];
     return gateway;
   }
 
+  /** Where the services the gateway serves are (`AWS_ENDPOINT_URL_<SERVICE>`). */
   get url(): string {
-    return `https://127.0.0.1:${this.port}`;
+    return this.endpoint(0);
+  }
+
+  /**
+   * The catch-all endpoint (`AWS_ENDPOINT_URL`): a call arriving here went to a service the
+   * harness gives no endpoint of its own, or the SDK ignored the service-specific variable.
+   */
+  get catchAllUrl(): string {
+    return this.endpoint(1);
+  }
+
+  private endpoint(index: number): string {
+    const address = this.servers[index]?.address() as AddressInfo | undefined;
+    if (!address) throw new Error('the gateway is not listening');
+    return `https://127.0.0.1:${address.port}`;
   }
 
   /** The gateway's self-signed certificate (a client outside the sandbox must trust it). */
@@ -116,10 +132,11 @@ export class AwsGateway {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of this.servers) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    this.servers = [];
   }
 
   /** Calls IAM refused. */
@@ -127,7 +144,7 @@ export class AwsGateway {
     return this.calls.filter((c) => c.denied);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, catchAll: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://gateway');
     const scope =
       /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '') ??
@@ -154,6 +171,17 @@ export class AwsGateway {
           req.method,
         );
       return sendJsonError(res, 400, code, 'The security token included in the request is invalid.');
+    }
+    if (catchAll && ['s3', 'secretsmanager', 'glue'].includes(service)) {
+      // Served all the same, but the variable meant for it did not reach the SDK.
+      this.calls.push({
+        caller: identity.caller,
+        service,
+        operation: String(req.headers['x-amz-target'] ?? req.method),
+        target: url.pathname,
+        status: 0,
+        unsupported: 'reached the catch-all AWS_ENDPOINT_URL, not its service’s own endpoint variable',
+      });
     }
     if (service === 's3') return this.s3(identity, req, res, url);
     const body = (await readBody(req)).toString('utf8');
@@ -204,6 +232,8 @@ export class AwsGateway {
     let body: Buffer | undefined;
     let checks: readonly S3Check[] = op.checks;
     if (op.operation === 'DeleteObjects') {
+      // One s3:DeleteObject check per key. A refused key refuses the whole call here, where S3
+      // would list it as an error inside a 200: stricter, and the lake deletes key by key anyway.
       body = await readBody(req);
       checks = deleteObjectsKeys(body.toString('utf8')).map((k) => ({
         action: 's3:DeleteObject',

@@ -550,7 +550,7 @@ export class BundleHarness {
       AWS_ENDPOINT_URL_S3: url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
       AWS_ENDPOINT_URL_GLUE: url,
-      AWS_ENDPOINT_URL: url,
+      AWS_ENDPOINT_URL: this.gateway.catchAllUrl,
     };
   }
 }

@@ -78,7 +78,7 @@ export function s3Operation(
       );
     }
     if (method === 'POST' && has('delete')) {
-      // The keys are in the body: the caller adds one s3:DeleteObject check per key.
+      // The keys are in the body: the gateway adds one s3:DeleteObject check per key.
       return { operation: 'DeleteObjects', bucket, checks: [], kms: 'none' };
     }
     if (method === 'PUT' && [...query.keys()].length === 0) return on('CreateBucket', 's3:CreateBucket');
