@@ -3,6 +3,7 @@ import { createCurrentViewSql, currentView } from '../../lambdas/kernel/catalog/
 import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
 import { type DuckSession, openDuck, type QueryResult, sqlString } from '../../lambdas/kernel/duckdb/duckdb';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
+import { curatedTablePrefix } from '../../lambdas/kernel/lake/layout';
 import {
   dimensionTables,
   duckdbType,
@@ -100,7 +101,7 @@ async function dimensionViewSql(dim: WarehouseTableDef, lake: LakeStore, catalog
 }
 
 async function factViewSql(fact: WarehouseTableDef, lake: LakeStore, duck: DuckSession): Promise<string> {
-  const folder = lake.localPath(`curated/${fact.name}`) as string;
+  const folder = lake.localPath(curatedTablePrefix(fact.name).slice(0, -1)) as string;
   const pattern = `${folder}/dt=*/*.parquet`;
   const files = await duck.scalarNumber(`SELECT count(*) FROM glob(${sqlString(pattern)})`);
   if (files === 0) return emptyViewSql(fact, ', CAST(NULL AS DATE) AS dt');

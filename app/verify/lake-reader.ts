@@ -11,6 +11,7 @@ import {
 } from '../../lambdas/kernel/lake/documents/manifests';
 import { readTransformState, type TransformState } from '../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
+import { curatedTablePrefix } from '../../lambdas/kernel/lake/layout';
 import { ident, type SourceTableDef, type WarehouseTableDef } from '../../lambdas/kernel/schema';
 import { readRawSql } from '../../lambdas/transform/batch/inputs';
 import { TableCheckError } from './errors';
@@ -88,13 +89,13 @@ export class LakeReader {
     const paths: string[] = [];
     const stray: string[] = [];
     const listed = new Set<string>();
-    for await (const key of this.lake.list(`curated/${table.name}/`)) {
+    for await (const key of this.lake.list(curatedTablePrefix(table.name))) {
       if (!key.endsWith('.parquet')) continue;
       listed.add(key);
       if (!committed.has(key)) stray.push(key);
       paths.push(await this.local(key, 'fact file', table.name, 'lake'));
     }
-    const prefix = `curated/${table.name}/`;
+    const prefix = curatedTablePrefix(table.name);
     const lost = [...committed].find((key) => key.startsWith(prefix) && !listed.has(key));
     if (lost) await this.local(lost, 'fact file of a committed batch', table.name, 'lake');
     return { paths, stray };

@@ -5,7 +5,7 @@
  * catalog construct and the runtime {@link GlueCatalog} both read these definitions, so a
  * column is typed in exactly one place: `lambdas/kernel/schema`.
  */
-import { dimensionSnapshotPrefix } from '../lake/layout';
+import { curatedTablePrefix, dimensionSnapshotPrefix, rawTablePrefix } from '../lake/layout';
 import {
   type ColumnDef,
   FACT_PARTITION,
@@ -109,7 +109,7 @@ export function rawTableDefinition(table: SourceTableDef): GlueTableDefinition {
     name: rawTableName(table.name),
     zone: 'raw',
     format: 'json',
-    prefix: `raw/${table.name}/`,
+    prefix: rawTablePrefix(table.name),
     columns: [...table.columns.map((c) => withComment(c, glueRawType(c.type))), ...rawMetaColumns],
     partitionKeys: [datePartition('ingest_date', 'Day the change was captured (UTC)')],
     description: `Raw change records of totesys.${table.name} (JSON lines, gzip, immutable)`,
@@ -123,7 +123,9 @@ export function curatedTableDefinition(table: WarehouseTableDef): GlueTableDefin
     name: table.name,
     zone: 'curated',
     format: 'parquet',
-    prefix: isFact ? `curated/${table.name}/` : dimensionSnapshotPrefix(table.name, UNPUBLISHED_SNAPSHOT),
+    prefix: isFact
+      ? curatedTablePrefix(table.name)
+      : dimensionSnapshotPrefix(table.name, UNPUBLISHED_SNAPSHOT),
     columns: table.columns.map((c) => withComment(c, glueCuratedType(c.type))),
     partitionKeys: isFact
       ? [
