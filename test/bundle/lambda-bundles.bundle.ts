@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,7 @@ const problems: string[] = [];
 const sandboxLines: string[] = [];
 const timings: Record<string, number> = {};
 let glue: TableSchemaCheck[] = [];
+let staleNote: string | undefined;
 const started = performance.now();
 
 /** The harness's view of the lake (straight to the local S3 server, outside IAM). */
@@ -98,7 +99,30 @@ function observations(): string[] {
     if (type && /^[A-Za-z_$][\w$]{0,2}$/.test(type))
       minified.set(type, `${short(i.function)}: "${type}" (${i.error?.errorMessage.slice(0, 120)})`);
   }
-  return [...minified.values()].map((m) => `error name minified in the bundle, ${m}`);
+  return [
+    ...(staleNote ? [staleNote] : []),
+    ...[...minified.values()].map((m) => `error name minified in the bundle, ${m}`),
+  ];
+}
+
+/**
+ * Source files changed after `cdk.out` was written: the bundles under test are older than the
+ * code beside them (verify, the schema), and a mismatch may be that, not a bug. The script
+ * synthesizes first; this catches a reused `TOTES_CDK_OUT`.
+ */
+async function newerSources(): Promise<string[]> {
+  const built = (await stat(join(CDK_OUT, 'manifest.json'))).mtimeMs;
+  const newer: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.ts') && (await stat(path)).mtimeMs > built)
+        newer.push(path.slice(ROOT.length + 1));
+    }
+  };
+  for (const dir of ['lambdas', 'warehouse-sql']) await walk(join(ROOT, dir));
+  return newer;
 }
 
 /** The checks of what the bundles wrote mean nothing when no execution got through. */
@@ -132,6 +156,11 @@ beforeAll(async () => {
   if (SOURCE_TLS) await requireTlsFor(reader);
   timings['seed source'] = performance.now() - t;
 
+  const stale = await newerSources();
+  if (stale.length > 0) {
+    staleNote = `cdk.out (${CDK_OUT}) is older than ${stale.length} source files (${stale.slice(0, 3).join(', ')}…): the bundles are not the code beside them — run npm run test:bundle, which synthesizes first`;
+    say(`⚠ ${staleNote}`);
+  }
   t = performance.now();
   const sourceUrl = new URL(db.url);
   harness = await BundleHarness.start({
@@ -337,7 +366,7 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
       });
       // Verify's own findings say which zones disagree and on which keys; the checks' values back them.
       const found = [
-        ...report.findings.map((f) => f.message),
+        ...report.findings.map((f) => `${f.table}: ${f.message}`),
         ...report.checks
           .filter((c) => !c.ok)
           .map((c) => `${c.table} ${c.check}: ${JSON.stringify(c.values)}`),
