@@ -496,8 +496,10 @@ function cannotRun(
   context: Record<string, unknown>,
 ): EmbeddedPostgresError {
   const who = runAs ? `the ${USER} user` : 'this user';
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : undefined;
   return failed(
-    `could not run ${program} (${reason(cause)}).`,
+    `could not run ${program} (${code ?? reason(cause)}).`,
     `check that ${who} can read and execute it (a file system mounted noexec cannot run it), or reinstall with npm ci`,
     { cause, context },
   );
@@ -508,6 +510,9 @@ const started = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
 process.once('exit', () => {
   for (const child of started) child.kill('SIGINT');
 });
+
+/** How the server process ended: it exited, or it could not be run at all. */
+type Ending = { code: number | null; signal: NodeJS.Signals | null } | { error: unknown };
 
 /** Starts `postgres` on the data folder and waits until it accepts connections. */
 async function launch(options: {
@@ -552,8 +557,8 @@ async function launch(options: {
     { ...(runAs ?? {}), env: { LC_MESSAGES: 'C' }, stdio: ['ignore', fd, fd] },
   );
   closeSync(fd);
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((done) => {
-    child.once('error', done);
+  const ended = new Promise<Ending>((done) => {
+    child.once('error', (error) => done({ error }));
     child.once('exit', (code, signal) => done({ code, signal }));
   });
   started.add(child);
@@ -575,13 +580,14 @@ async function launch(options: {
     return server(port, data, stop);
   }
   started.delete(child);
-  if (outcome instanceof Error) throw cannotRun(program, outcome, runAs, context);
-  // A concurrent process may have started a server on the same folder a moment earlier.
-  const other = await runningPort(data);
-  if (other !== undefined) return server(other, data, async () => undefined);
+  if (outcome !== 'timeout' && 'error' in outcome) throw cannotRun(program, outcome.error, runAs, context);
   if (outcome === 'timeout') {
     child.kill('SIGKILL');
     await ended;
+  } else {
+    // Ended by itself: a concurrent process may have started a server on the folder a moment earlier.
+    const other = await runningPort(data);
+    if (other !== undefined) return server(other, data, async () => undefined);
   }
   const what =
     outcome === 'timeout'
@@ -597,11 +603,11 @@ async function launch(options: {
 /** Polls until the server answers, the process ends, or the time is up. */
 async function untilReady(
   port: number,
-  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>,
+  ended: Promise<Ending>,
   timeoutMs: number,
-): Promise<'ready' | 'timeout' | { code: number | null; signal: NodeJS.Signals | null } | Error> {
+): Promise<'ready' | 'timeout' | Ending> {
   const deadline = Date.now() + timeoutMs;
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | Error | undefined;
+  let exit: Ending | undefined;
   void ended.then((e) => {
     exit = e;
   });
@@ -664,10 +670,12 @@ function lastLines(text: string, count = 12): string {
     .join('\n');
 }
 
+/** An error's message with its code (`EACCES: …`); errors may come from another realm (Jest), so no instanceof. */
 function reason(cause: unknown): string {
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  if (typeof cause === 'object' && cause !== null && 'message' in cause) {
+    const message = String(cause.message);
+    const code = 'code' in cause ? String(cause.code) : undefined;
+    return code && !message.includes(code) ? `${code}: ${message}` : message;
   }
   return String(cause);
 }

