@@ -345,6 +345,8 @@ describe('the synthesized Lambda bundles, run under their own IAM as the state m
       expect(refused).toEqual([]);
       expect(report.notifications).toHaveLength(1);
       expect(report.notifications[0]?.message).toContain(report.name);
+      // The bundle keeps class names, so the alert says which error it was.
+      expect(report.notifications[0]?.message).toContain('DatabaseUnavailableError');
     } finally {
       harness.putSecretValue(secretArn, good);
     }

@@ -64,6 +64,9 @@ export class PipelineFunction<S extends PipelineStage = PipelineStage> extends C
         target: 'node22',
         format: nodejs.OutputFormat.CJS,
         minify: true,
+        // Error class names survive minification: the state machine's alert, Retry/Catch and
+        // the logs name the error (`DatabaseUnavailableError`), not a mangled `dA`.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
