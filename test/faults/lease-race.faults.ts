@@ -60,7 +60,11 @@ describe('totes transform racing totes run', () => {
     }
 
     const last = await totes(['run', '--wait', '60'], ws.env);
-    expect({ code: last.code, err: last.stderr }).toEqual({ code: 0, err: '' });
+    // stderr carries the run's progress lines; nothing in it may be a failure.
+    expect({ code: last.code, failures: last.stderr.match(/.*(error|failed).*/gi) }).toEqual({
+      code: 0,
+      failures: null,
+    });
     const verified = await totes(['verify'], ws.env);
     expect({ code: verified.code, out: verified.stdout.trim().split('\n').at(-1) }).toEqual({
       code: 0,
