@@ -22,7 +22,6 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
-import { LEASE_KEY } from '../../lambdas/kernel/lake/layout';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -85,9 +84,6 @@ export function installFaultInjection(lake: LakeStore, env: Env = process.env): 
 /** Wraps `lake` so that its writes count towards (and may trigger) the crash point. */
 export function crashingLake(lake: LakeStore, point: CrashPoint | undefined): LakeStore {
   const write = async (op: string, key: string, bytes: () => Promise<Buffer>): Promise<void> => {
-    // Lease renewals run on a timer, so counting them would move every later crash point from
-    // one run to the next; the lease's own crash behaviour is tested in test/unit/lake/lease.test.ts.
-    if (key === LEASE_KEY) return;
     counts.lake++;
     trace('lake', counts.lake, `${op} ${key}`);
     if (point?.n !== counts.lake) return;

@@ -222,8 +222,10 @@ function env(sourceUrl: string, warehouseUrl: string, lakeDir: string, extra: Re
     WAREHOUSE_URL: warehouseUrl,
     LAKE_URL: `file://${lakeDir}`,
     TOTES_HOME: join(lakeDir, '..', 'home'),
-    // No short lease TTL: the rerun takes over a killed run's lease at once (same host, the
-    // holder's process gone), which this suite proves at every crash point.
+    // A long lease: renewals (every quarter of the TTL) then never fall inside a run, so the
+    // lake writes are numbered alike in every run. A rerun still takes over a killed run's
+    // lease at once (same host, holder's process gone), which this suite proves at every point.
+    TOTES_LEASE_TTL: '600',
     ...extra,
   };
 }
