@@ -75,7 +75,7 @@ const program = new Command()
             ingest: DEFAULTS.ingest.memoryMiB,
             transform: DEFAULTS.transform.memoryMiB,
             load: DEFAULTS.load.memoryMiB,
-            compact: DEFAULTS.transform.memoryMiB,
+            compact: DEFAULTS.compact.memoryMiB,
           },
           queriesPerDay: 10,
           transitionsPerRun: 12,
