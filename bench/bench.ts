@@ -137,7 +137,7 @@ export interface Ratio {
   readonly met: boolean;
 }
 
-/** A target of issue 5 and what was measured. */
+/** A performance target (docs/performance.md) and what was measured. */
 export interface TargetCheck {
   readonly target: string;
   readonly measured: string;

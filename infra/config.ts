@@ -29,7 +29,7 @@ export interface InfraConfig {
   readonly alertEmail: string | undefined;
   /** Minutes between scheduled pipeline runs. */
   readonly scheduleMinutes: number;
-  /** Alarm when no load has succeeded for this many minutes (DESIGN promises 30). */
+  /** Alarm when no load has succeeded for this many minutes (the freshness promised to analysts: 30 by default). */
   readonly freshnessMinutes: number;
   /**
    * True lets `cdk destroy` delete buckets, the warehouse, keys and their data. Never for

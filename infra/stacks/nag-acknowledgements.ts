@@ -79,7 +79,7 @@ export function acknowledgeNagFindings(stack: TotesysLakeStack): void {
       {
         id: 'AwsSolutions-L1',
         reason:
-          'Node.js 22 is the runtime the code, its native DuckDB binding and CI are tested on (DESIGN §7); moving to 24 is a tested upgrade, not a flag',
+          'Node.js 22 is the runtime the code, its native DuckDB binding and CI are tested on (test/bundle runs the bundles on Node 22); moving to 24 is a tested upgrade, not a flag',
       },
     ]);
     const role = fn.role?.node;

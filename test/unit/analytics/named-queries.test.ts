@@ -43,7 +43,7 @@ describe('the named queries in athena-queries/', () => {
     queries = await readNamedQueries();
   });
 
-  it('holds at least ten queries, among them every question of issue 7', () => {
+  it('holds at least ten queries, among them every question the analyst guide promises', () => {
     expect(queries.length).toBeGreaterThanOrEqual(10);
     expect(queries.map((q) => q.name)).toEqual(
       expect.arrayContaining([
