@@ -23,3 +23,6 @@ export class SimulationError extends SourceError {}
 
 /** Snapshot rows break a foreign key: they reference rows the snapshot (or database) lacks. */
 export class SnapshotIntegrityError extends SourceError {}
+
+/** The synthetic generator cannot write a value for a column of the schema module. */
+export class GeneratorError extends SourceError {}

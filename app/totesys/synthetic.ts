@@ -3,8 +3,8 @@ import type { Log } from '../../lambdas/kernel/logger';
 import { ident, sourceTable } from '../../lambdas/kernel/schema';
 import { copyLines } from './copy';
 import { SeedConflictError, SourceError } from './errors';
+import { type SyntheticPlan, SyntheticSource, syntheticPlan } from './generator';
 import { inTransaction, resetSequences, type SeedProgress } from './seed';
-import { type SyntheticPlan, SyntheticSource, syntheticPlan } from './synthetic-rows';
 
 /** Options of {@link seedSynthetic}. */
 export interface SyntheticSeedOptions {

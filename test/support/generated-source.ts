@@ -4,14 +4,14 @@ import type { Client } from 'pg';
 import { createSourceSchema } from '../../app/totesys/seed';
 import { type SimulationResult, simulateChanges } from '../../app/totesys/simulate';
 import { seedSynthetic } from '../../app/totesys/synthetic';
-import { type GeneratedTable, SyntheticSource, syntheticPlan } from '../../app/totesys/synthetic-rows';
+import { type GeneratedTable, SyntheticSource, syntheticPlan } from '../../app/totesys/generator';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { ident, sourceTable, sourceTables } from '../../lambdas/kernel/schema';
 import { createTestDatabase } from './pg';
 import { inserts, type RawChange, type SourceRow, toRawContract } from './raw-fixtures';
 
 /*
- * Test data from the project's own generator (app/totesys/synthetic-rows.ts) and change
+ * Test data from the project's own generator (app/totesys/generator/) and change
  * simulator (app/totesys/simulate.ts), so `npm test` needs no real export: the generator has
  * the shape of the real data, and the simulator makes what the real history shows — edits
  * that keep last_updated, deletes whose ON DELETE SET NULL rewrites transaction rows.

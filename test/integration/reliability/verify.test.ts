@@ -1,8 +1,8 @@
 import { seedSynthetic } from '../../../app/totesys/synthetic';
-import { syntheticPlan } from '../../../app/totesys/synthetic-rows';
+import { syntheticPlan } from '../../../app/totesys/generator';
 import { describeVerify } from '../../support/verify-suite';
 
-/** A generated totesys of this many sales orders (app/totesys/synthetic-rows.ts). */
+/** A generated totesys of this many sales orders (app/totesys/generator/plan.ts). */
 const SCALE = 2_000;
 const plan = syntheticPlan(SCALE, 1);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { SeedConflictError, SnapshotFormatError } from '../../../app/totesys/errors';
 import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
-import { syntheticPlan } from '../../../app/totesys/synthetic-rows';
+import { syntheticPlan } from '../../../app/totesys/generator';
 import { connectPg } from '../../../lambdas/kernel/db/connect';
 import { sourceTables } from '../../../lambdas/kernel/schema';
 import {
@@ -19,7 +19,7 @@ import {
 import { createTestDatabase } from '../../support/pg';
 import type { SourceRow } from '../../support/raw-fixtures';
 
-/** Sales orders of the generated exports; every other volume follows (app/totesys/synthetic-rows.ts). */
+/** Sales orders of the generated exports; every other volume follows (app/totesys/generator/plan.ts). */
 const SCALE = 800;
 const plan = syntheticPlan(SCALE, 1);
 /** The seven tables of the May 2024 export (JSON arrays). */

@@ -1,4 +1,4 @@
-import { syntheticPlan } from '../../../app/totesys/synthetic-rows';
+import { syntheticPlan } from '../../../app/totesys/generator';
 import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
 import { sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
 import {

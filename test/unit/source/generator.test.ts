@@ -1,4 +1,4 @@
-import { SyntheticSource, syntheticPlan } from '../../../app/totesys/synthetic-rows';
+import { SyntheticSource, syntheticPlan } from '../../../app/totesys/generator';
 import { sourceTable } from '../../../lambdas/kernel/schema';
 
 describe('SyntheticSource', () => {
