@@ -24,8 +24,8 @@ import {
   warehousePgType,
   warehouseTables,
 } from '../lambdas/kernel/schema';
-import { loadedSeq } from '../lambdas/load/load';
-import { parquetToCsvSql } from '../lambdas/load/load-sql';
+import { parquetToCsvSql } from '../lambdas/load/csv-pipeline';
+import { loadedSeq } from '../lambdas/load/ledger';
 import { runLoadStage } from '../lambdas/load/stage';
 import { transform } from '../lambdas/transform/transform';
 import { BenchError } from './errors';

@@ -13,7 +13,7 @@ import {
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
 import type { Log } from '../../lambdas/kernel/logger';
 import { redact } from '../../lambdas/kernel/redact';
-import { loadedSeq } from '../../lambdas/load/load';
+import { loadedSeq } from '../../lambdas/load/ledger';
 import { type LoadStageResult, runLoadStage } from '../../lambdas/load/stage';
 import { type TransformResult, transform } from '../../lambdas/transform/transform';
 import { PipelineFailedError } from './errors';

@@ -10,7 +10,7 @@ import {
 } from '../../lambdas/compact/compact';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { withLease } from '../../lambdas/kernel/lake/documents/lease';
-import { loadedSeq } from '../../lambdas/load/load';
+import { loadedSeq } from '../../lambdas/load/ledger';
 import { openEnvironment } from '../environment';
 import { positiveInteger, seconds } from '../options';
 import { emit, renderTable } from '../output';

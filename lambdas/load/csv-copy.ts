@@ -69,13 +69,6 @@ export async function startCsv(job: CsvRender): Promise<PendingCsv> {
   };
 }
 
-/** Renders and copies in one go: {@link startCsv} then {@link PendingCsv.copyInto}. */
-export async function copyCsv(
-  job: CsvRender & { readonly warehouse: Client; readonly copy: string },
-): Promise<number> {
-  return (await startCsv(job)).copyInto(job.warehouse, job.copy);
-}
-
 async function makePipe(path: string): Promise<boolean> {
   try {
     await run('mkfifo', ['-m', '600', path]);

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
-import { readTransformManifest } from '../kernel/lake/documents/manifests';
+import { committedTransformSeq, readTransformManifest } from '../kernel/lake/documents/manifests';
 import type { LakeStore } from '../kernel/lake/lake-store';
+import type { Log } from '../kernel/logger';
 import { factTables, ident } from '../kernel/schema';
 import { LedgerMismatchError } from './errors';
 
@@ -46,7 +47,7 @@ export async function proveLedger(
   lake: LakeStore,
   committedSeq: number,
 ): Promise<LedgerProof> {
-  const ledgerSeq = await ledgerTop(warehouse);
+  const ledgerSeq = await loadedSeq(warehouse);
   const beyond = await factsBeyond(warehouse, ledgerSeq);
   const base = { ledgerSeq, committedSeq };
   if (beyond !== undefined) {
@@ -127,11 +128,51 @@ export async function rewindTo(warehouse: Client, agreedSeq: number): Promise<Re
   return deleted;
 }
 
-async function ledgerTop(warehouse: Client): Promise<number> {
+/** The last transform batch recorded in the warehouse ledger (0 when none). */
+export async function loadedSeq(warehouse: Client): Promise<number> {
   const { rows } = await warehouse.query<{ seq: number }>(
     'SELECT coalesce(max(batch_seq), 0)::integer AS seq FROM etl.load_log',
   );
   return rows[0]?.seq ?? 0;
+}
+
+/** Records a batch in the ledger, in the batch's own transaction: it is then loaded exactly once. */
+export async function recordBatch(
+  warehouse: Client,
+  batch: { readonly seq: number; readonly batchId: string; readonly rows: Readonly<Record<string, number>> },
+): Promise<void> {
+  await warehouse.query('INSERT INTO etl.load_log (batch_seq, batch_id, row_counts) VALUES ($1, $2, $3)', [
+    batch.seq,
+    batch.batchId,
+    JSON.stringify(batch.rows),
+  ]);
+}
+
+/**
+ * Proves the ledger against the facts and the lake as it is now (another loader may have
+ * applied a batch committed after this call read the lake), then refuses (see
+ * {@link ledgerRefusal}) or rewinds (see {@link rewindTo}). Run it in the load transaction,
+ * under the load lock.
+ */
+export async function reconcileLedger(deps: {
+  readonly warehouse: Client;
+  readonly lake: LakeStore;
+  readonly log: Log;
+}): Promise<void> {
+  const proof = await proveLedger(deps.warehouse, deps.lake, await committedTransformSeq(deps.lake));
+  if (proof.verdict === 'consistent') return;
+  if (proof.verdict !== 'diverged') throw ledgerRefusal(proof, deps.lake.url);
+  const deleted = await rewindTo(deps.warehouse, proof.agreedSeq);
+  deps.log.warn(
+    "the lake's transform batches after the last one it shares with the warehouse are not the ones loaded (state/transform.json restored to an earlier version?): the warehouse goes back to that batch and loads the lake's batches from there",
+    {
+      agreedSeq: proof.agreedSeq,
+      ledgerSeq: proof.ledgerSeq,
+      committedSeq: proof.committedSeq,
+      disagreement: proof.disagreement,
+      deleted,
+    },
+  );
 }
 
 async function ledgerBatchId(warehouse: Client, seq: number): Promise<string | undefined> {

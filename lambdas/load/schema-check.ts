@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { type WarehouseTableDef, warehousePgType, warehouseTables } from '../kernel/schema';
+import { foreignKeys } from './apply-facts';
 import { SchemaDriftError } from './errors';
-import { foreignKeys } from './load-sql';
 
 /** One column as the warehouse's `information_schema.columns` describes it. */
 export interface ActualColumn {

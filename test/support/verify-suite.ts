@@ -10,7 +10,7 @@ import { LocalCatalog } from '../../lambdas/kernel/catalog/local-catalog';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
 import { silentLog } from '../../lambdas/kernel/logger';
-import { loadedSeq } from '../../lambdas/load/load';
+import { loadedSeq } from '../../lambdas/load/ledger';
 import { totes } from '../faults/support/cli';
 import { createTestDatabase } from './pg';
 

@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Client } from 'pg';
-import { CsvCopyError, copyCsv, startCsv } from '../../../lambdas/load/csv-copy';
+import { CsvCopyError, type CsvRender, startCsv } from '../../../lambdas/load/csv-copy';
+
 import { createTestDatabase } from '../../support/pg';
+
+/** Renders and copies in one go, as the loader does for one table. */
+const copyCsv = async (job: CsvRender & { readonly warehouse: Client; readonly copy: string }) =>
+  (await startCsv(job)).copyInto(job.warehouse, job.copy);
 
 describe('copyCsv', () => {
   let db: { url: string; drop: () => Promise<void> };

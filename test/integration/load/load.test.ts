@@ -3,9 +3,10 @@ import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
 import { TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
 import { silentLog } from '../../../lambdas/kernel/logger';
 import { BatchLoadError } from '../../../lambdas/load/errors';
-import { ANALYZE_MIN_ROWS, load } from '../../../lambdas/load/load';
+import { load } from '../../../lambdas/load/load';
 import { migrate } from '../../../lambdas/load/migrate';
 import { checkWarehouseSchema } from '../../../lambdas/load/schema-check';
+import { ANALYZE_MIN_ROWS } from '../../../lambdas/load/table-batch';
 import {
   baseDimensions,
   CuratedLakeFixture,
@@ -538,6 +539,7 @@ describe('load', () => {
       get: (k) => local.get(k),
       download: (k, p) => local.download(k, p),
       upload: (p, k) => local.upload(p, k),
+      copy: (f, t) => local.copy(f, t),
       list: (prefix) => local.list(prefix),
       delete: (k) => local.delete(k),
       localPath: () => undefined,

@@ -1,17 +1,14 @@
 import { warehouseTable } from '../../../lambdas/kernel/schema';
+import { createStagingSql, upsertDimensionSql } from '../../../lambdas/load/apply-dimensions';
 import {
   addForeignKeySql,
-  analyzeSql,
-  copySql,
   createIndexSql,
-  createStagingSql,
   dropForeignKeySql,
   dropIndexSql,
   foreignKeys,
-  parquetToCsvSql,
-  upsertDimensionSql,
-  versionOrder,
-} from '../../../lambdas/load/load-sql';
+} from '../../../lambdas/load/apply-facts';
+import { parquetToCsvSql, versionOrder } from '../../../lambdas/load/csv-pipeline';
+import { analyzeSql, copySql } from '../../../lambdas/load/table-batch';
 
 describe('load SQL', () => {
   it('stages with warehouse types and no constraints, dropped at commit', () => {

@@ -1,5 +1,5 @@
 import { warehouseTable, warehouseTables } from '../../../lambdas/kernel/schema';
-import { foreignKeys } from '../../../lambdas/load/load-sql';
+import { foreignKeys } from '../../../lambdas/load/apply-facts';
 import {
   type ActualColumn,
   type ActualForeignKey,

@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CuratedObject, TransformManifest } from '../kernel/lake/documents/manifests';
+import { type WarehouseTableDef, warehouseTables } from '../kernel/schema';
+import { applyDimension } from './apply-dimensions';
+import { applyFacts } from './apply-facts';
+import { BatchCsvs } from './csv-pipeline';
+import { BatchLoadError } from './errors';
+import type { LoadDeps } from './load';
+import type { TableBatch } from './table-batch';
+
+/**
+ * Applies every table of one batch, in the caller's transaction; returns the rows written per
+ * table. Dimensions before facts (schema order), so the facts' foreign keys find this batch's
+ * new members.
+ */
+export async function applyBatch(
+  deps: LoadDeps,
+  duckdb: DuckDBConnection,
+  manifest: TransformManifest,
+): Promise<Record<string, number>> {
+  checkTables(manifest);
+  await mkdir(deps.workDir, { recursive: true });
+  const scratch = await mkdtemp(join(deps.workDir, `load-${manifest.seq}-`));
+  const tables = warehouseTables
+    .map((table) => ({ table, objects: batchObjects(manifest, table) }))
+    .filter((t) => t.objects.length > 0);
+  const csvs = new BatchCsvs(
+    { warehouse: deps.warehouse, lake: deps.lake, duckdb },
+    scratch,
+    manifest.seq,
+    tables,
+  );
+  try {
+    const rows: Record<string, number> = {};
+    for (const [i, { table, objects }] of tables.entries()) {
+      const batch: TableBatch = { deps, manifest, table, objects, copy: (sql) => csvs.copy(i, sql) };
+      rows[table.name] = table.kind === 'dimension' ? await applyDimension(batch) : await applyFacts(batch);
+    }
+    return rows;
+  } finally {
+    await csvs.abandon();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The objects to apply for `table`: its fact files; for a dimension, the files of its changed
+ * rows when the manifest lists them (transforms since `dimensionChanges`), else its complete
+ * snapshot (older manifests, or a dimension the transform gave no change file).
+ */
+function batchObjects(manifest: TransformManifest, table: WarehouseTableDef): CuratedObject[] {
+  const of = (objects: readonly CuratedObject[] | undefined) =>
+    (objects ?? []).filter((o) => o.table === table.name);
+  if (table.kind === 'fact') return of(manifest.facts);
+  const changes = of(manifest.dimensionChanges);
+  return changes.length > 0 ? changes : of(manifest.dimensions);
+}
+
+/** Refuses a manifest that files an object under a table the schema module does not know as such. */
+function checkTables(manifest: TransformManifest): void {
+  const known = new Map(warehouseTables.map((t) => [t.name, t.kind]));
+  const dimensions = [...manifest.dimensions, ...(manifest.dimensionChanges ?? [])];
+  const wrong = [
+    ...dimensions.filter((o) => known.get(o.table) !== 'dimension'),
+    ...manifest.facts.filter((o) => known.get(o.table) !== 'fact'),
+  ];
+  if (wrong[0]) {
+    throw new BatchLoadError(
+      `transform batch ${manifest.seq} lists ${wrong[0].key} under table "${wrong[0].table}", which is not a ${dimensions.includes(wrong[0]) ? 'dimension' : 'fact'} of the schema module. The transform and load disagree on the schema: deploy them together.`,
+      { context: { batchSeq: manifest.seq, table: wrong[0].table, key: wrong[0].key } },
+    );
+  }
+}
