@@ -77,19 +77,32 @@ function missingRefs(fact: WarehouseTableDef): { when: string; column: string }[
 }
 
 /**
- * Moves the live versions of fact source `fact` whose reference names no row of the
- * dimension (relation `cur_<dim>` = the dimension after this batch) from `chg_<t>` to
- * `held_<t>`, with `_column` naming the first missing reference.
+ * `held_<t>`: the live versions of fact source `fact` whose reference names no row of the
+ * dimension (relation `cur_<dim>` = the dimension after this batch), with `_column` naming
+ * the first missing reference.
  */
-export function holdSql(fact: WarehouseTableDef): string[] {
+export function holdSql(fact: WarehouseTableDef): string {
   const source = fact.sourceTable ?? '';
   const missing = missingRefs(fact);
-  if (missing.length === 0) return [emptyHeldSql(fact)];
+  if (missing.length === 0) return emptyHeldSql(fact);
   const column = `CASE ${missing.map((m) => `WHEN ${m.when} THEN ${sqlString(m.column)}`).join(' ')} END`;
+  return `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS
+SELECT * FROM (SELECT *, ${column} AS _column FROM ${rel('chg', source)} WHERE _op <> 'd') WHERE _column IS NOT NULL`;
+}
+
+/**
+ * Takes the held versions out of `chg_<t>` (a view over the batch's checked rows): the rest
+ * become the table `kept_<t>`, which `chg_<t>` then names. Only run when some are held, so
+ * a batch that holds nothing copies nothing.
+ */
+export function keepSql(fact: WarehouseTableDef): string[] {
+  const source = fact.sourceTable ?? '';
+  const missing = missingRefs(fact);
+  const held = `_op <> 'd' AND (${missing.map((m) => `(${m.when})`).join(' OR ')})`;
   return [
-    `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS
-SELECT * FROM (SELECT *, ${column} AS _column FROM ${rel('chg', source)} WHERE _op <> 'd') WHERE _column IS NOT NULL`,
-    `DELETE FROM ${rel('chg', source)} WHERE _op <> 'd' AND (${missing.map((m) => `(${m.when})`).join(' OR ')})`,
+    // IS NOT TRUE: a reference the NOT IN cannot decide (NULL) is not held, so it is kept.
+    `CREATE OR REPLACE TEMP TABLE ${rel('kept', source)} AS SELECT * FROM ${rel('chg', source)} WHERE (${held}) IS NOT TRUE`,
+    `CREATE OR REPLACE TEMP VIEW ${rel('chg', source)} AS SELECT * FROM ${rel('kept', source)}`,
   ];
 }
 
@@ -137,9 +150,12 @@ export async function loadFactChanges(
 ): Promise<number> {
   await loadChanges(session, table, files);
   for (const column of dimensionRefs(fact)) await ensureDimension(session, column.references?.table ?? '');
-  await session.step(table.name, holdSql(fact));
+  await session.step(table.name, [holdSql(fact)]);
+  const held = await session.count(`SELECT count(*) FROM ${rel('held', table.name)}`);
+  if (held === 0) return 0;
+  await session.step(table.name, keepSql(fact));
   await quarantineHeld(session, table);
-  return session.count(`SELECT count(*) FROM ${rel('held', table.name)}`);
+  return held;
 }
 
 /** Held versions first seen in this batch go to quarantine (retried ones were reported already). */

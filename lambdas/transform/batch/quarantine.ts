@@ -1,6 +1,6 @@
 import { sqlString } from '../../kernel/duckdb/duckdb';
 import { ident, RAW_META_COLUMNS, type SourceTableDef } from '../../kernel/schema';
-import { BATCH_TABLES } from './relations';
+import { BATCH_TABLES, rawValue } from './relations';
 
 /** Why a row went to quarantine. */
 export type QuarantineReason =
@@ -51,8 +51,11 @@ export function quarantineTablesSql(): string[] {
 export const quarantineInsertSql = (select: string): string =>
   `INSERT INTO ${ident(BATCH_TABLES.quarantine)} ${select}`;
 
-/** The raw row as the raw zone held it (for the quarantine file). */
+/** The raw row as the raw zone held it (for the quarantine file), from `chk_t` (as `alias`). */
 export function rawRowJson(table: SourceTableDef, alias = ''): string {
-  const names = [...RAW_META_COLUMNS, ...table.columns.map((c) => c.name)];
-  return `to_json({${names.map((n) => `${sqlString(n)}: ${alias}${ident(n)}`).join(', ')}})`;
+  const values: [string, string][] = [
+    ...RAW_META_COLUMNS.map((n): [string, string] => [n, ident(n)]),
+    ...table.columns.map((c): [string, string] => [c.name, rawValue(c)]),
+  ];
+  return `to_json({${values.map(([n, v]) => `${sqlString(n)}: ${alias}${v}`).join(', ')}})`;
 }

@@ -6,14 +6,17 @@
  * Per source table `t`:
  * - `raw_t`   the raw JSON lines of the batch (only verify materialises it; the batch reads
  *             the files straight into `chk_t`);
- * - `chk_t`   every raw value as the raw contract renders it, with `_reason`/`_column` of the
- *             first check that fails (its `rowid` is the row id `_rid` of the later relations);
- * - `chg_t`   valid changes, typed (plus held rows retried from earlier batches, `retry_t`);
+ * - `chk_t`   every raw value as the raw contract renders it, parsed values typed (their text
+ *             under `_raw_<column>`), with `_reason`/`_column` of the first check that fails
+ *             (its `rowid` is the row id `_rid` of the later relations);
+ * - `chg_t`   valid changes, typed (plus held rows retried from earlier batches, `retry_t`):
+ *             a view over `chk_t`, or the table `kept_t` when some versions are held;
  * - `old_t`   the transform's memory: latest known version of every row before the batch;
  * - `prior_t` the part of `old_t` that the batch's changes touch;
  * - `ver_t`   prior version + the batch's versions of every touched row, with change flags;
  * - `delta_t` the memory rows the batch changed (their latest version);
  * - `held_t`  live fact versions whose dimension row is missing (retried next batch);
+ * - `kept_t`  the rest of `chg_t` when some are held;
  * - `cur_t`   the memory after the batch (only where a dimension is rebuilt whole).
  *
  * Per star table `w`: `prev_w` (the committed snapshot), `new_w` (rebuilt), `cur_w` (the
@@ -23,7 +26,7 @@
  */
 
 import { sqlString } from '../../kernel/duckdb/duckdb';
-import { duckdbType, ident, type WarehouseTableDef } from '../../kernel/schema';
+import { type ColumnDef, duckdbType, ident, type WarehouseTableDef } from '../../kernel/schema';
 
 /** Relations of a source table, in the order a batch builds them. */
 export const SOURCE_RELATIONS = [
@@ -31,6 +34,7 @@ export const SOURCE_RELATIONS = [
   'chk',
   'retry',
   'chg',
+  'kept',
   'old',
   'prior',
   'ver',
@@ -62,6 +66,25 @@ export const BATCH_TABLES = {
   /** Every date the batch's fact rows reference (what `dim_date` must cover). */
   factDates: 'fact_dates',
 } as const;
+
+/**
+ * True for a source column read as text and parsed into a typed value (money, timestamps,
+ * dates): `chk_t` holds the parsed value under the column's name and the text under
+ * {@link rawName}.
+ */
+export const isParsed = (column: ColumnDef): boolean =>
+  column.type === 'money' ||
+  column.type === 'timestamp' ||
+  column.type === 'date' ||
+  column.type === 'date_text';
+
+/** The `chk_t` column holding a parsed column's text as the raw zone held it. */
+export const rawName = (column: string): string => `_raw_${column}`;
+
+/** The `chk_t` column of a source column's raw value (the text, for a parsed column). */
+export function rawValue(column: ColumnDef): string {
+  return ident(isParsed(column) ? rawName(column.name) : column.name);
+}
 
 /** A column list: names with their DuckDB types. */
 export type Columns = readonly (readonly [string, string])[];

@@ -1,6 +1,7 @@
 import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
 import { sourceTable } from '../../../lambdas/kernel/schema';
-import { checkSql, readRawSql } from '../../../lambdas/transform/batch/inputs';
+import { changesSql, checkSql, readRawSql } from '../../../lambdas/transform/batch/inputs';
+import { rawRowJson } from '../../../lambdas/transform/batch/quarantine';
 
 describe('batch inputs', () => {
   it('reads raw JSON with every column named and typed, never auto-detected', () => {
@@ -38,6 +39,46 @@ describe('batch inputs', () => {
         ['4', 'invalid_op', '_op'],
         ['5', null, null],
         ['6000000000', 'invalid_int', 'currency_id'],
+      ]);
+    } finally {
+      duck.close();
+    }
+  });
+
+  it('casts each parsed value once, keeping its text for the quarantine', async () => {
+    const duck = await openDuck({ memoryLimit: '256MB', threads: 1 });
+    try {
+      const table = sourceTable('currency');
+      await duck.exec(`CREATE TEMP TABLE raw_currency AS SELECT * FROM (VALUES
+        ('c', 'r1', 1::BIGINT, 'GBP', '2022-11-03 14:20:49.962345', '2022-11-03T14:20:49.962', '2024-11-15T15:00:00.000', 1),
+        ('c', 'r1', 2, 'EUR', '2022-11-03', '2022-11-03T14:20:49', '2024-11-15T15:00:00.000', 1)
+      ) t(_op, _run_id, currency_id, currency_code, created_at, last_updated, _extracted_at, _seq)`);
+      await duck.exec(checkSql(table));
+      await duck.exec(changesSql(table));
+      const valid = await duck.all(
+        `SELECT currency_id, typeof(currency_id), strftime(created_at, '%Y-%m-%d %H:%M:%S.%g'), typeof(created_at), _observed_at::VARCHAR FROM chg_currency`,
+      );
+      // Row 2's created_at is a date without a time: TRY_CAST would take it, the pattern does not.
+      expect(valid.rows).toEqual([
+        [1, 'INTEGER', '2022-11-03 14:20:49.962', 'TIMESTAMP_MS', '2024-11-15 15:00:00'],
+      ]);
+      const quarantined = await duck.all(
+        `SELECT _reason, _column, ${rawRowJson(table)}::VARCHAR FROM chk_currency WHERE _reason IS NOT NULL`,
+      );
+      expect(quarantined.rows).toEqual([
+        [
+          'invalid_timestamp',
+          'created_at',
+          JSON.stringify({
+            _op: 'c',
+            _run_id: 'r1',
+            _extracted_at: '2024-11-15T15:00:00.000',
+            currency_id: 2,
+            currency_code: 'EUR',
+            created_at: '2022-11-03',
+            last_updated: '2022-11-03T14:20:49',
+          }),
+        ],
       ]);
     } finally {
       duck.close();
