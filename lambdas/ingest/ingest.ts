@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import Cursor from 'pg-cursor';
 import type { TotesError } from '../kernel/errors';
 import { damagedDocument } from '../kernel/lake/documents/document';
 import {
@@ -16,7 +15,14 @@ import type { LakeStore } from '../kernel/lake/lake-store';
 import { keySetKey, newRunId, rawKey } from '../kernel/lake/layout';
 import type { Log } from '../kernel/logger';
 import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '../kernel/schema';
-import { allKeysCopySql, changedRowsSql, keyFingerprintSql, TIMESTAMP_FORMAT } from './capture-sql';
+import {
+  allKeysCopySql,
+  CAPTURE_SETTINGS,
+  changedRowsCopySql,
+  keyFingerprintSql,
+  TIMESTAMP_FORMAT,
+} from './capture-sql';
+import { CopyJsonLines } from './copy-json';
 import { IngestError, SourceDriftError, TableUnreadableError } from './errors';
 import { KeySet } from './key-set';
 import { inspectSource, type TableShape } from './source-drift';
@@ -31,8 +37,6 @@ export interface IngestDeps {
   readonly clock?: () => Date;
   /** Restrict the run to these source tables. @default every table */
   readonly tables?: readonly string[];
-  /** Rows fetched per round trip. @default 20000 */
-  readonly fetchRows?: number;
   /**
    * Reconcile every primary key (the delete check) at least every this many runs, even when
    * the cheap key fingerprint says nothing was deleted. @default 12 (hourly at 5-minute runs)
@@ -97,6 +101,8 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
     // A lock held on one table must not stall the run (nor, without a limit, hang it): the
     // table is skipped this time and keeps its capture point.
     await source.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(deps.lockTimeoutMs ?? 10_000))}`);
+    // The raw timestamps are built from COPY's text, which follows DateStyle (see copy-json.ts).
+    await source.query("SET LOCAL DateStyle = 'ISO, YMD'");
     const snapshot = await readSnapshot(source);
     const shapes = await inspectSource(source);
     if ([...shapes.values()].every((s) => s.missing)) {
@@ -134,7 +140,6 @@ export async function ingest(deps: IngestDeps): Promise<IngestResult> {
           since: captureMode(tableHorizon(state, previous), snapshot.next, log, table.name),
           extraColumns: shape.extraColumns,
           previous,
-          fetchRows: deps.fetchRows ?? 20_000,
           reconcileEvery: deps.reconcileEvery ?? 12,
         }),
       );
@@ -232,7 +237,6 @@ interface CaptureInput extends IngestDeps {
   readonly since: Since;
   readonly extraColumns: readonly string[];
   readonly previous: TableState | undefined;
-  readonly fetchRows: number;
   readonly reconcileEvery: number;
 }
 
@@ -242,17 +246,7 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
   const known = previous?.keysKey ? await loadKeySet(lake, previous.keysKey, table.name) : KeySet.empty();
   const ops = noOps();
   const inserted: number[] = [];
-  let highWater = previous?.highWater;
   const meta = (op: ChangeOp) => `{"_op":"${op}","_run_id":"${runId}","_extracted_at":"${extractedAt}",`;
-  const frame = (row: unknown[]): string => {
-    const [pk, lastUpdated, doc, extra] = row as [number, string, string, string | undefined];
-    const op: ChangeOp = known.has(pk) ? 'u' : 'c';
-    ops[op]++;
-    if (op === 'c') inserted.push(pk);
-    if (highWater === undefined || lastUpdated > highWater) highWater = lastUpdated;
-    const extras = extra && extra !== '{}' ? `,${extra.slice(1, -1)}` : '';
-    return `${meta(op)}${doc.slice(1, -1)}${extras}}\n`;
-  };
 
   // Deletes are found after the changed rows: which rows were inserted decides whether the
   // key fingerprint still adds up, and so whether the keys must be reconciled one by one.
@@ -264,20 +258,50 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
   const pkName = JSON.stringify(table.primaryKey);
   const tombstone = (id: number) => `${meta('d')}${pkName}:${id}}\n`;
 
-  const rows = changedRows(input);
-  const first = await rows.next();
+  const { sql, fields } = changedRowsCopySql(table, {
+    since: input.since.mode,
+    withExtras: input.extraColumns.length > 0,
+  });
+  const transcoder = new CopyJsonLines(fields, {
+    prefix: meta,
+    opOf: (pk) => (known.has(pk) ? 'u' : 'c'),
+    onRow: (pk, op) => {
+      ops[op]++;
+      if (op === 'c') inserted.push(pk);
+    },
+    highWaterField: table.columns.findIndex((c) => c.name === 'last_updated'),
+  });
+  await setCaptureParameters(input);
+  const copy = input.source.query(copyTo(sql));
+  const chunks = (copy as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  // The first rows decide whether there is an object to write at all.
+  let first: Buffer[] = [];
+  let copyDone = false;
+  while (first.length === 0 && !copyDone) {
+    const next = await chunks.next();
+    if (next.done) {
+      copyDone = true;
+      first = transcoder.end();
+    } else first = transcoder.write(next.value);
+  }
   let key: string | undefined;
-  if (!first.done) {
+  if (first.length > 0) {
     key = rawKey(table.name, extractedAt.slice(0, 10), runId);
-    async function* lines(): AsyncGenerator<string> {
-      if (!first.done) yield first.value.map(frame).join('');
-      for await (const batch of rows) yield batch.map(frame).join('');
-      for (const id of await findDeletes()) {
-        ops.d++;
-        yield tombstone(id);
+    async function* lines(): AsyncGenerator<Buffer> {
+      yield* first;
+      if (!copyDone) {
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          yield* transcoder.write(next.value);
+        }
+        yield* transcoder.end();
+      }
+      const deleted = await findDeletes();
+      if (deleted.length > 0) {
+        ops.d += deleted.length;
+        yield Buffer.from(deleted.map(tombstone).join(''));
       }
     }
-    await lake.put(key, Readable.from(lines()).pipe(createGzip({ level: 1 })));
+    await lake.put(key, Readable.from(lines()).pipe(createGzip({ level: 1, chunkSize: 1 << 16 })));
   } else {
     const deleted = await findDeletes();
     if (deleted.length > 0) {
@@ -286,6 +310,12 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
       await lake.put(key, gzipSync(deleted.map(tombstone).join(''), { level: 1 }));
     }
   }
+  const previousHighWater = previous?.highWater;
+  const rowsHighWater = transcoder.highWater;
+  const highWater =
+    rowsHighWater !== undefined && (previousHighWater === undefined || rowsHighWater > previousHighWater)
+      ? rowsHighWater
+      : previousHighWater;
   if (!keys)
     throw new IngestError(`key reconciliation of ${table.name} did not run`, {
       context: { table: table.name },
@@ -348,25 +378,16 @@ async function reconcileKeys(
   return { current, deleted: known.minus(current), reconciled: true };
 }
 
-/** The changed rows of a table, in batches, through a server-side cursor (bounded memory). */
-async function* changedRows(input: CaptureInput): AsyncGenerator<unknown[][]> {
-  const { table, since, extraColumns } = input;
-  const withExtras = extraColumns.length > 0;
-  const sql = changedRowsSql(table, { since: since.mode, withExtras });
-  const params: unknown[] = [
-    ...(since.mode === 'horizon' ? [since.xid] : []),
-    ...(withExtras ? [table.columns.map((c) => c.name)] : []),
-  ];
-  const cursor = input.source.query(new Cursor(sql, params, { rowMode: 'array' }));
-  try {
-    for (;;) {
-      const batch = (await cursor.read(input.fetchRows)) as unknown[][];
-      if (batch.length === 0) return;
-      yield batch;
-    }
-  } finally {
-    await cursor.close();
-  }
+/** The COPY's parameters, as transaction-local settings (see {@link CAPTURE_SETTINGS}). */
+async function setCaptureParameters(input: CaptureInput): Promise<void> {
+  const since = input.since.mode === 'horizon' ? input.since.xid : '';
+  const known = JSON.stringify(input.table.columns.map((c) => c.name));
+  await input.source.query('SELECT set_config($1, $2, true), set_config($3, $4, true)', [
+    CAPTURE_SETTINGS.since,
+    since,
+    CAPTURE_SETTINGS.knownColumns,
+    known,
+  ]);
 }
 
 /** Every primary key of the table, ascending, streamed with COPY. */
