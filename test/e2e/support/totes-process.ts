@@ -18,6 +18,8 @@ export interface TotesRun {
 export interface TotesOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /** Another checkout's `bin/totes.cjs` (a test that edits a copy of the repository). @default TOTES_BIN */
+  readonly bin?: string;
   /**
    * Read stdout like a slow consumer: nothing for `startMs`, then a pause of `everyMs` after
    * each chunk, so the pipe stays full and the process must wait for its reader.
@@ -31,7 +33,7 @@ export interface TotesOptions {
  */
 export function runTotes(args: readonly string[], options: TotesOptions = {}): Promise<TotesRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TOTES_BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? TOTES_BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: { ...cleanEnv(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
