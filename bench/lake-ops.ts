@@ -6,7 +6,7 @@ import type { LakeStore, ObjectVersion, PutCondition } from '../lambdas/kernel/l
  * COPY, POST and LIST at one rate, GET at another; DELETE is free).
  */
 export interface LakeOps {
-  /** PUT requests: `put`, `putIf`, `upload` (a multipart upload counts as one). */
+  /** PUT requests: `put`, `putIf`, `upload` (a multipart upload counts as one), `copy`. */
   writes: number;
   /** GET requests: `get`, `download`, and reads in place of a folder lake. */
   reads: number;
@@ -47,6 +47,12 @@ export class CountingLakeStore implements LakeStore {
   upload(localPath: string, key: string): Promise<void> {
     this.ops.writes++;
     return this.inner.upload(localPath, key);
+  }
+
+  /** A server-side COPY is priced as a PUT. */
+  copy(from: string, to: string): Promise<void> {
+    this.ops.writes++;
+    return this.inner.copy(from, to);
   }
 
   async *list(prefix: string): AsyncIterable<string> {

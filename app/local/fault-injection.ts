@@ -118,6 +118,10 @@ export function crashingLake(lake: LakeStore, point: CrashPoint | undefined): La
       await write('upload', key, () => readFile(path));
       return lake.upload(path, key);
     },
+    copy: async (from, to) => {
+      await write('copy', to, async () => (await lake.get(from))?.body ?? Buffer.alloc(0));
+      return lake.copy(from, to);
+    },
     delete: async (key) => {
       await write('delete', key, async () => Buffer.alloc(0));
       return lake.delete(key);

@@ -111,6 +111,19 @@ export function describeLakeStoreContract(
       expect(await collect(store.list('nothing/'))).toEqual([]);
     });
 
+    it('copies an object to a new key that outlives replacing or deleting the source', async () => {
+      const content = Buffer.alloc(200_000, 3);
+      await store.put('curated/d/snapshot=a/part-00000.parquet', content);
+      await store.copy('curated/d/snapshot=a/part-00000.parquet', 'curated/d/snapshot=b/part 1=x.parquet');
+      await store.put('curated/d/snapshot=a/part-00000.parquet', 'replaced');
+
+      expect((await store.get('curated/d/snapshot=b/part 1=x.parquet'))?.body).toEqual(content);
+      await store.delete('curated/d/snapshot=a/part-00000.parquet');
+      expect((await store.get('curated/d/snapshot=b/part 1=x.parquet'))?.body).toEqual(content);
+      await expect(store.copy('curated/d/none.parquet', 'curated/d/other.parquet')).rejects.toThrow();
+      expect(await collect(store.list('curated/d/'))).toEqual(['curated/d/snapshot=b/part 1=x.parquet']);
+    });
+
     it('deletes an object, and deleting a missing one is not an error', async () => {
       await store.put('state/scratch.json', 'x');
       await store.delete('state/scratch.json');

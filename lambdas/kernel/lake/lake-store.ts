@@ -30,6 +30,13 @@ export interface LakeStore {
   download(key: string, localPath: string): Promise<void>;
   /** Writes a local file as an object (multipart for large files on S3). */
   upload(localPath: string, key: string): Promise<void>;
+  /**
+   * Copies the object under `from` to the key `to`, replacing any object there, without the
+   * bytes passing through this process: S3 CopyObject (one request, priced as a PUT), a hard
+   * link (or a file copy) locally. Objects are immutable once written, so the copy shares
+   * them safely. Throws when `from` does not exist.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** Every key under `prefix`, in lexicographic order, across all pages. */
   list(prefix: string): AsyncIterable<string>;
   /** Deletes an object (scratch objects only; data objects are never deleted). */

@@ -141,6 +141,27 @@ export class LocalLakeStore implements LakeStore {
     await this.atomicWrite(key, (tmp) => copyFile(localPath, tmp), `copy ${localPath} to`);
   }
 
+  /**
+   * A hard link to the source file, made under a temp name and renamed into place: no bytes
+   * are copied, and replacing either key later (a rename over it) leaves the other intact. A
+   * file system without hard links gets a byte copy.
+   */
+  async copy(from: string, to: string): Promise<void> {
+    const source = this.localPath(from);
+    await this.atomicWrite(
+      to,
+      async (tmp) => {
+        try {
+          await link(source, tmp);
+        } catch (error) {
+          if (!hasCode(error, 'EPERM') && !hasCode(error, 'ENOTSUP') && !hasCode(error, 'EXDEV')) throw error;
+          await copyFile(source, tmp);
+        }
+      },
+      `copy ${source} to`,
+    );
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     const keys: string[] = [];
     await io('list', prefix, this.root, () => this.walk(this.root, keys));

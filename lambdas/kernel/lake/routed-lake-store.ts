@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { LakeStoreError } from './errors';
 import type { LakeStore, ObjectVersion, PutCondition } from './lake-store';
 
 /** Keys under this prefix are the raw zone. */
@@ -42,6 +43,16 @@ export class RoutedLakeStore implements LakeStore {
 
   upload(localPath: string, key: string): Promise<void> {
     return this.storeOf(key).upload(localPath, key);
+  }
+
+  /** Within one zone's store; across the two (never done by the stages) through this process. */
+  async copy(from: string, to: string): Promise<void> {
+    const [source, target] = [this.storeOf(from), this.storeOf(to)];
+    if (source === target) return source.copy(from, to);
+    const object = await source.get(from);
+    if (object === undefined)
+      throw new LakeStoreError(`cannot copy ${from}: there is no such object`, { context: { key: from } });
+    await target.put(to, object.body);
   }
 
   delete(key: string): Promise<void> {

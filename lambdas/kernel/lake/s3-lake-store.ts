@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -142,6 +143,19 @@ export class S3LakeStore implements LakeStore {
   async upload(localPath: string, key: string): Promise<void> {
     const Key = this.objectKey(key);
     await this.call('Upload', key, () => this.multipart(Key, createReadStream(localPath)));
+  }
+
+  /** CopyObject: S3 copies the bytes inside the bucket (objects up to 5 GB, far above a lake file). */
+  async copy(from: string, to: string): Promise<void> {
+    // CopySource is `bucket/key`, URL-encoded segment by segment; `/` and `=` (snapshot=…,
+    // dt=…) are valid in a path and stay as they are, as S3-compatible servers expect.
+    const source = [this.bucket, ...this.objectKey(from).split('/')]
+      .map((segment) => encodeURIComponent(segment).replace(/%3D/g, '='))
+      .join('/');
+    const Key = this.objectKey(to);
+    await this.call('CopyObject', to, () =>
+      this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key, CopySource: source })),
+    );
   }
 
   async *list(prefix: string): AsyncIterable<string> {

@@ -368,6 +368,7 @@ describe('transform of changes', () => {
       get: (key) => local.get(key),
       download: (key, path) => local.download(key, path),
       upload: (path, key) => local.upload(path, key),
+      copy: (from, to) => local.copy(from, to),
       list: (prefix) => local.list(prefix),
       delete: (key) => local.delete(key),
       localPath: () => undefined,
