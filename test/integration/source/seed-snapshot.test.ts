@@ -1,11 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from 'pg';
-import { SeedConflictError, SnapshotFormatError } from '../../../app/totesys/errors';
-import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
+import { SnapshotFormatError } from '../../../app/totesys/errors';
 import { syntheticPlan } from '../../../app/totesys/generator';
-import { connectPg } from '../../../lambdas/kernel/db/connect';
+import { seedFromSnapshot } from '../../../app/totesys/seed';
 import { sourceTables } from '../../../lambdas/kernel/schema';
 import {
   generatedRows,
@@ -16,8 +14,14 @@ import {
   touched,
   writeSnapshotFolder,
 } from '../../support/generated-source';
-import { createTestDatabase } from '../../support/pg';
 import type { SourceRow } from '../../support/raw-fixtures';
+import {
+  changedInPlace,
+  counts,
+  describeSeedRules,
+  versions,
+  withSource,
+} from '../../support/seed-snapshot-suite';
 
 /** Sales orders of the generated exports; every other volume follows (app/totesys/generator/plan.ts). */
 const SCALE = 800;
@@ -43,54 +47,6 @@ async function withExport(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-async function withSource(run: (client: Client) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase('seed');
-  const client = await connectPg(db.url, 'source');
-  try {
-    await createSourceSchema(client);
-    await run(client);
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-}
-
-async function counts(client: Client): Promise<Record<string, number>> {
-  const { rows } = await client.query<{ t: string; n: number }>(
-    `SELECT 'address' t, count(*)::int n FROM address UNION ALL SELECT 'counterparty', count(*)::int FROM counterparty
-     UNION ALL SELECT 'currency', count(*)::int FROM currency UNION ALL SELECT 'department', count(*)::int FROM department
-     UNION ALL SELECT 'design', count(*)::int FROM design UNION ALL SELECT 'payment', count(*)::int FROM payment
-     UNION ALL SELECT 'payment_type', count(*)::int FROM payment_type
-     UNION ALL SELECT 'purchase_order', count(*)::int FROM purchase_order
-     UNION ALL SELECT 'sales_order', count(*)::int FROM sales_order UNION ALL SELECT 'staff', count(*)::int FROM staff
-     UNION ALL SELECT 'transaction', count(*)::int FROM "transaction"`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.t, r.n]));
-}
-
-/** Each row's values without its audit columns, and its last_updated, by primary key. */
-async function versions(
-  client: Client,
-  table: string,
-  pk: string,
-): Promise<Map<number, { values: string; lu: string }>> {
-  const { rows } = await client.query<{ id: number; values: string; lu: string }>(
-    `SELECT ${pk} AS id, (to_jsonb(t) - 'created_at' - 'last_updated')::text AS values, last_updated::text AS lu
-       FROM ${table} t`,
-  );
-  return new Map(rows.map((r) => [r.id, { values: r.values, lu: r.lu }]));
-}
-
-function changedInPlace(
-  before: Map<number, { values: string; lu: string }>,
-  after: Map<number, { values: string; lu: string }>,
-): number[] {
-  return [...before].flatMap(([id, old]) => {
-    const now = after.get(id);
-    return now && now.values !== old.values && now.lu === old.lu ? [id] : [];
-  });
 }
 
 describe('seedFromSnapshot', () => {
@@ -158,23 +114,6 @@ describe('seedFromSnapshot', () => {
     );
   });
 
-  it('moves every serial sequence past the largest loaded id', async () => {
-    await withExport(generated(MAY_TABLES), 'json-array', (dir) =>
-      withSource(async (client) => {
-        await seedFromSnapshot(client, dir);
-        const inserted = await client.query(
-          `INSERT INTO currency (currency_code) VALUES ('JPY') RETURNING currency_id`,
-        );
-        expect(inserted.rows[0].currency_id).toBe(4);
-        const max = await client.query(`SELECT max(sales_order_id) AS m FROM sales_order`);
-        const next = await client.query(
-          `SELECT nextval(pg_get_serial_sequence('sales_order', 'sales_order_id'))::int AS n`,
-        );
-        expect(next.rows[0].n).toBe(max.rows[0].m + 1);
-      }),
-    );
-  });
-
   it('rejects a malformed file naming the record and column, rolls everything back and leaves the connection usable', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'totes-snapshot-'));
     try {
@@ -199,16 +138,6 @@ describe('seedFromSnapshot', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-
-  it('refuses to load over existing rows without --upsert, leaving the database unchanged', async () => {
-    await withExport(generated(MAY_TABLES), 'json-array', (dir) =>
-      withSource(async (client) => {
-        await seedFromSnapshot(client, dir);
-        await expect(seedFromSnapshot(client, dir)).rejects.toBeInstanceOf(SeedConflictError);
-        expect((await counts(client)).sales_order).toBe(plan.salesOrders);
-      }),
-    );
   });
 
   it('upserts a later export over an earlier one keeping in-place changes with last_updated as in the file', async () => {
@@ -256,14 +185,10 @@ describe('seedFromSnapshot', () => {
       await history.cleanup();
     }
   });
+});
 
-  it('rewrites only the rows an upsert changes, so an identical replay creates no row versions', async () => {
-    await withExport(generated(), 'jsonl', (dir) =>
-      withSource(async (client) => {
-        await seedFromSnapshot(client, dir);
-        const replay = await seedFromSnapshot(client, dir, { upsert: true });
-        expect(replay.tables.every((t) => t.inserted === 0 && t.updated === 0)).toBe(true);
-      }),
-    );
-  });
+describeSeedRules('seedFromSnapshot on generated exports', {
+  partial: (work) => withExport(generated(MAY_TABLES), 'json-array', work),
+  partialSalesOrders: plan.salesOrders,
+  complete: (work) => withExport(generated(), 'jsonl', work),
 });

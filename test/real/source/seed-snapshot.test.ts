@@ -1,61 +1,16 @@
-import type { Client } from 'pg';
-import { SeedConflictError } from '../../../app/totesys/errors';
-import { createSourceSchema, seedFromSnapshot } from '../../../app/totesys/seed';
-import { connectPg } from '../../../lambdas/kernel/db/connect';
-import { createTestDatabase } from '../../support/pg';
+import { seedFromSnapshot } from '../../../app/totesys/seed';
+import {
+  changedInPlace,
+  counts,
+  describeSeedRules,
+  versions,
+  withSource,
+} from '../../support/seed-snapshot-suite';
 import { GREEN_DIR, MAY_DIR, NOV_DIR } from '../support/real-data';
 
 const AIDAN = NOV_DIR;
 const GREEN = GREEN_DIR;
 const ARAN = MAY_DIR;
-
-async function withSource(run: (client: Client) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase('seed');
-  const client = await connectPg(db.url, 'source');
-  try {
-    await createSourceSchema(client);
-    await run(client);
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-}
-
-async function counts(client: Client): Promise<Record<string, number>> {
-  const { rows } = await client.query<{ t: string; n: number }>(
-    `SELECT 'address' t, count(*)::int n FROM address UNION ALL SELECT 'counterparty', count(*)::int FROM counterparty
-     UNION ALL SELECT 'currency', count(*)::int FROM currency UNION ALL SELECT 'department', count(*)::int FROM department
-     UNION ALL SELECT 'design', count(*)::int FROM design UNION ALL SELECT 'payment', count(*)::int FROM payment
-     UNION ALL SELECT 'payment_type', count(*)::int FROM payment_type
-     UNION ALL SELECT 'purchase_order', count(*)::int FROM purchase_order
-     UNION ALL SELECT 'sales_order', count(*)::int FROM sales_order UNION ALL SELECT 'staff', count(*)::int FROM staff
-     UNION ALL SELECT 'transaction', count(*)::int FROM "transaction"`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.t, r.n]));
-}
-
-/** Each row's values without its audit columns, and its last_updated, by primary key. */
-async function versions(
-  client: Client,
-  table: string,
-  pk: string,
-): Promise<Map<number, { values: string; lu: string }>> {
-  const { rows } = await client.query<{ id: number; values: string; lu: string }>(
-    `SELECT ${pk} AS id, (to_jsonb(t) - 'created_at' - 'last_updated')::text AS values, last_updated::text AS lu
-       FROM ${table} t`,
-  );
-  return new Map(rows.map((r) => [r.id, { values: r.values, lu: r.lu }]));
-}
-
-function changedInPlace(
-  before: Map<number, { values: string; lu: string }>,
-  after: Map<number, { values: string; lu: string }>,
-): number[] {
-  return [...before].flatMap(([id, old]) => {
-    const now = after.get(id);
-    return now && now.values !== old.values && now.lu === old.lu ? [id] : [];
-  });
-}
 
 describe('seedFromSnapshot on the real exports', () => {
   it('loads the Nov 2024 JSON Lines snapshot with the row counts its README states', async () => {
@@ -144,29 +99,6 @@ describe('seedFromSnapshot on the real exports', () => {
     });
   });
 
-  it('moves every serial sequence past the largest loaded id', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, ARAN);
-      const inserted = await client.query(
-        `INSERT INTO currency (currency_code) VALUES ('JPY') RETURNING currency_id`,
-      );
-      expect(inserted.rows[0].currency_id).toBe(4);
-      const max = await client.query(`SELECT max(sales_order_id) AS m FROM sales_order`);
-      const next = await client.query(
-        `SELECT nextval(pg_get_serial_sequence('sales_order', 'sales_order_id'))::int AS n`,
-      );
-      expect(next.rows[0].n).toBe(max.rows[0].m + 1);
-    });
-  });
-
-  it('refuses to load over existing rows without --upsert, leaving the database unchanged', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, ARAN);
-      await expect(seedFromSnapshot(client, ARAN)).rejects.toBeInstanceOf(SeedConflictError);
-      expect((await counts(client)).sales_order).toBe(8307);
-    });
-  });
-
   it('upserts the Nov snapshot over the May one keeping in-place changes with last_updated as in the file', async () => {
     await withSource(async (client) => {
       await seedFromSnapshot(client, ARAN);
@@ -194,12 +126,10 @@ describe('seedFromSnapshot on the real exports', () => {
       expect(probe.rows[0]).toEqual({ d: '2024-09-03', lu: '2022-12-19 17:30:09.990' });
     });
   });
+});
 
-  it('rewrites only the rows an upsert changes, so an identical replay creates no row versions', async () => {
-    await withSource(async (client) => {
-      await seedFromSnapshot(client, AIDAN);
-      const replay = await seedFromSnapshot(client, AIDAN, { upsert: true });
-      expect(replay.tables.every((t) => t.inserted === 0 && t.updated === 0)).toBe(true);
-    });
-  });
+describeSeedRules('seedFromSnapshot rules on the real exports', {
+  partial: (work) => work(ARAN),
+  partialSalesOrders: 8307,
+  complete: (work) => work(AIDAN),
 });
