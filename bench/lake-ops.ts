@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { LakeStore, ObjectVersion, PutCondition } from '../lambdas/kernel/lake/lake-store';
+import {
+  type LakeStore,
+  listSizes,
+  type ObjectVersion,
+  type PutCondition,
+  type StoredObject,
+} from '../lambdas/kernel/lake/lake-store';
 
 /**
  * S3-style requests one step made: what a 5-minute schedule pays for per run (S3 prices PUT,
@@ -61,6 +67,16 @@ export class CountingLakeStore implements LakeStore {
     for await (const key of this.inner.list(prefix)) {
       if (++keys % 1000 === 1 && keys > 1) this.ops.lists++;
       yield key;
+    }
+  }
+
+  /** S3's listing carries the sizes: counted as {@link list} is. */
+  async *listSizes(prefix: string): AsyncIterable<StoredObject> {
+    let keys = 0;
+    this.ops.lists++;
+    for await (const object of listSizes(this.inner, prefix)) {
+      if (++keys % 1000 === 1 && keys > 1) this.ops.lists++;
+      yield object;
     }
   }
 

@@ -1,7 +1,15 @@
 /**
- * Fact compaction (issue 5): every transform batch adds one small Parquet file to each `dt=`
- * partition it touches, and a 5-minute schedule would pile them up forever. When a partition
- * holds more than `threshold` files, one new file with all their rows replaces them.
+ * Fact compaction: every transform batch adds one small Parquet file to each `dt=` partition
+ * it touches, and a 5-minute schedule would pile them up forever. The cost of a compaction
+ * stays bounded by the target size, not by the partition: a file of at least `targetBytes`
+ * is never rewritten; when a partition holds more than `threshold` files under the target,
+ * its smallest ones (as many as fit in the target together) become one new file. So a
+ * partition holds its full-size files plus at most about `threshold` small ones, and each
+ * compaction rewrites at most about `targetBytes` per partition. Files still under the
+ * partitions of a finer grain (a lake written before facts were partitioned by year, see
+ * `FACT_PARTITION` in the schema module) are folded into their partition on the next
+ * compaction whatever their size, together with that partition's small files: Athena's
+ * projection lists only the partitions of the current grain.
  *
  * Protocol, under the pipeline lease, after the load: write the new files (new keys, never
  * overwriting) → write the compaction record → commit `state/compaction.json` (compare and
@@ -12,7 +20,7 @@
  * docs/performance.md). The warehouse is unaffected: the load reads fact files only from
  * transform manifests, and only files of batches it has already loaded are compacted.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDuck, sqlString } from '../kernel/duckdb/duckdb';
 import {
@@ -27,7 +35,7 @@ import {
 } from '../kernel/lake/documents/compaction';
 import { readTransformManifest } from '../kernel/lake/documents/manifests';
 import { readTransformIntent, readTransformState } from '../kernel/lake/documents/transform-state';
-import type { LakeStore, ObjectVersion } from '../kernel/lake/lake-store';
+import { type LakeStore, listSizes, type ObjectVersion } from '../kernel/lake/lake-store';
 import { compactedFactKey, curatedTablePrefix, newRunId } from '../kernel/lake/layout';
 import type { Log } from '../kernel/logger';
 import { factPartitionOf, factTables, ident } from '../kernel/schema';
@@ -42,8 +50,10 @@ export interface CompactDeps {
   /** The last transform batch the warehouse has loaded: newer batches' files are left alone. */
   readonly loadedSeq: number;
   readonly clock?: () => Date;
-  /** A partition is compacted when it holds more files than this. @default 32 */
+  /** A partition is compacted when it holds more files under `targetBytes` than this. @default 32 */
   readonly threshold?: number;
+  /** Files of at least this size are full: never rewritten. @default 64 MiB */
+  readonly targetBytes?: number;
   /** DuckDB memory limit. @default '600MB' */
   readonly memoryLimit?: string;
 }
@@ -63,12 +73,20 @@ export interface CompactionResult {
   readonly compactions: readonly Compaction[];
 }
 
-/** Files per partition above which it is compacted. */
+/** Files under the target per partition above which it is compacted. */
 export const DEFAULT_COMPACTION_THRESHOLD = 32;
 
 /**
- * Compacts every fact partition with more than `threshold` files of loaded batches into one
- * new file, commits the compaction, then deletes the files it replaced.
+ * Size of a full fact file. Half Athena's 128 MB guidance: a compaction then moves at most
+ * this much through a Lambda's memory and scratch space, and a partition of many times this
+ * size gets several full files (at 5M sales orders a year is some 100 MB).
+ */
+export const DEFAULT_TARGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Merges the small files of every fact partition with more than `threshold` of them (files
+ * of loaded batches only) and folds the files of finer-grained partitions into theirs,
+ * commits the compaction, then deletes the files it replaced.
  *
  * @example
  * await compactFacts({ lake, log, workDir: '/tmp', loadedSeq: await loadedSeq(warehouse) });
@@ -91,6 +109,7 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
   });
   try {
     const compactions: Compaction[] = [];
+    let bytesRewritten = 0;
     for (const plan of plans) {
       const paths: string[] = [];
       for (const key of plan.replaced) paths.push(await localCopy(deps.lake, key, work));
@@ -101,8 +120,16 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
         `COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false) ORDER BY ${naturalKey}, observed_at) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
       );
       const rows = stats.rows.reduce((n, r) => n + Number(r[stats.columns.indexOf('count')] ?? 0), 0);
+      bytesRewritten += plan.bytes;
+      deps.log.info('fact partition compacted', {
+        table: plan.table,
+        dt: plan.dt,
+        files: plan.replaced.length,
+        bytesIn: plan.bytes,
+        bytesOut: (await stat(file)).size,
+      });
       await deps.lake.upload(file, key);
-      compactions.push({ ...plan, key, rows });
+      compactions.push({ table: plan.table, dt: plan.dt, replaced: plan.replaced, key, rows });
       await rm(file, { force: true });
     }
     await writeCompactionManifest(deps.lake, { seq, id, compactions });
@@ -114,6 +141,7 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
       id,
       partitions: compactions.length,
       filesReplaced: compactions.reduce((n, c) => n + c.replaced.length, 0),
+      bytesRewritten,
     });
     return { seq, compactions };
   } catch (cause) {
@@ -158,13 +186,29 @@ async function deleteReplaced(lake: LakeStore, compactions: readonly Compaction[
   for (const c of compactions) for (const key of c.replaced) await lake.delete(key);
 }
 
+/** A partition to compact: the files it replaces and their bytes. */
+interface Plan {
+  readonly table: string;
+  readonly dt: string;
+  readonly replaced: readonly string[];
+  readonly bytes: number;
+}
+
+/** A fact file compaction may replace. */
+export interface FactFile {
+  readonly key: string;
+  readonly bytes: number;
+  /** Under its own partition (not under a partition of a finer grain, to fold). */
+  readonly inPlace: boolean;
+}
+
 /**
- * The partitions to compact: more than `threshold` files, or files still under day partitions,
- * counting only files the warehouse has loaded (not listed by a transform batch after
- * `loadedSeq`, nor left by an uncommitted transform batch).
+ * The partitions to compact, counting only files the warehouse has loaded (not listed by a
+ * transform batch after `loadedSeq`, nor left by an uncommitted transform batch).
  */
-async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key' | 'rows'>[]> {
+async function planCompactions(deps: CompactDeps): Promise<Plan[]> {
   const threshold = deps.threshold ?? DEFAULT_COMPACTION_THRESHOLD;
+  const target = deps.targetBytes ?? DEFAULT_TARGET_BYTES;
   const { state } = await readTransformState(deps.lake);
   const notLoaded = new Set<string>();
   for (let s = deps.loadedSeq + 1; s <= state.seq; s++) {
@@ -172,23 +216,53 @@ async function planCompactions(deps: CompactDeps): Promise<Omit<Compaction, 'key
   }
   const intent = await readTransformIntent(deps.lake);
   const uncommitted = intent && intent.seq > state.seq ? intent.batchId : undefined;
-  const plans: Omit<Compaction, 'key' | 'rows'>[] = [];
+  const plans: Plan[] = [];
   for (const fact of factTables) {
-    const partitions = new Map<string, string[]>();
-    for await (const key of deps.lake.list(curatedTablePrefix(fact.name))) {
+    const partitions = new Map<string, FactFile[]>();
+    for await (const { key, bytes } of listSizes(deps.lake, curatedTablePrefix(fact.name))) {
       const day = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key)?.[1];
       if (!day || notLoaded.has(key) || (uncommitted && key.includes(uncommitted))) continue;
-      // A lake written before facts were partitioned by month has a partition per day: its
-      // files fold into their month's partition, which is all Athena's projection lists.
       const dt = factPartitionOf(day);
-      partitions.set(dt, [...(partitions.get(dt) ?? []), key]);
+      partitions.set(dt, [...(partitions.get(dt) ?? []), { key, bytes, inPlace: day === dt }]);
     }
-    for (const [dt, keys] of partitions) {
-      const folds = keys.some((key) => !key.includes(`/dt=${dt}/`));
-      if (keys.length > threshold || folds) plans.push({ table: fact.name, dt, replaced: keys });
+    for (const [dt, files] of partitions) {
+      const replaced = filesToReplace(files, threshold, target);
+      if (replaced.length > 0)
+        plans.push({
+          table: fact.name,
+          dt,
+          replaced: replaced.map((f) => f.key),
+          bytes: replaced.reduce((n, f) => n + f.bytes, 0),
+        });
     }
   }
   return plans;
+}
+
+/**
+ * The files of one partition to merge into one: every file to fold plus the small ones; else,
+ * when more than `threshold` files are under `target`, the smallest of them whose sizes add
+ * up to at most `target` (at least two, or nothing).
+ */
+export function filesToReplace<F extends FactFile>(
+  files: readonly F[],
+  threshold: number,
+  target: number,
+): F[] {
+  const small = files
+    .filter((f) => f.inPlace && f.bytes < target)
+    .sort((a, b) => a.bytes - b.bytes || (a.key < b.key ? -1 : 1));
+  const strays = files.filter((f) => !f.inPlace);
+  if (strays.length > 0) return [...strays, ...small];
+  if (small.length <= threshold) return [];
+  const merged: F[] = [];
+  let bytes = 0;
+  for (const f of small) {
+    if (bytes + f.bytes > target) break;
+    merged.push(f);
+    bytes += f.bytes;
+  }
+  return merged.length >= 2 ? merged : [];
 }
 
 /** A local path with the object's bytes: in place for a local lake, else a download. */

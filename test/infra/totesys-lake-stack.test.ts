@@ -593,7 +593,7 @@ describe('catalog', () => {
     template.resourceCountIs('AWS::Glue::Crawler', 0);
   });
 
-  it('projects fact partitions by month from 2022-11-01 to now', () => {
+  it('projects fact partitions by year from 2022-01-01 to now', () => {
     expect(table('fact_sales_order')?.PartitionKeys).toEqual([
       expect.objectContaining({ Name: 'dt', Type: 'date' }),
     ]);
@@ -602,9 +602,9 @@ describe('catalog', () => {
         'projection.enabled': 'true',
         'projection.dt.type': 'date',
         'projection.dt.format': 'yyyy-MM-dd',
-        'projection.dt.range': '2022-11-01,NOW',
+        'projection.dt.range': '2022-01-01,NOW',
         'projection.dt.interval': '1',
-        'projection.dt.interval.unit': 'MONTHS',
+        'projection.dt.interval.unit': 'YEARS',
       }),
     );
   });

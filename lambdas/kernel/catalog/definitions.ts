@@ -29,8 +29,8 @@ export interface GlueColumnDefinition {
 
 /**
  * A date partition projected by Athena (no crawler, no `ALTER TABLE ADD PARTITION`): values
- * from {@link PROJECTION_START} to today in `yyyy-MM-dd`, one per day, or one per `step`
- * (facts: the first day of each month, see `FACT_PARTITION` in the schema module).
+ * from `min` to today in `yyyy-MM-dd`, one per day, or one per `step` (facts: the first day
+ * of each year, see `FACT_PARTITION` in the schema module).
  */
 export interface DatePartitionDefinition extends GlueColumnDefinition {
   readonly type: 'date';
@@ -39,7 +39,7 @@ export interface DatePartitionDefinition extends GlueColumnDefinition {
     readonly min: string;
     readonly max: 'NOW';
     /** @default one day */
-    readonly step?: { readonly interval: 1; readonly unit: 'MONTHS' };
+    readonly step?: { readonly interval: 1; readonly unit: 'MONTHS' | 'YEARS' };
   };
 }
 
@@ -75,17 +75,34 @@ export const glueDatabaseName = (stage: string): string =>
 /** Name of the raw Glue table that catalogues source table `table`. */
 export const rawTableName = (table: string): string => `raw_${table}`;
 
-const datePartition = (name: string, comment: string, monthly = false): DatePartitionDefinition => ({
-  name,
-  type: 'date',
-  comment,
-  projection: {
-    format: 'yyyy-MM-dd',
-    min: PROJECTION_START,
-    max: 'NOW',
-    ...(monthly ? { step: { interval: 1, unit: 'MONTHS' } as const } : {}),
-  },
-});
+/** The projection step of a partition grain: Athena enumerates `min`, `min` + step, … up to now. */
+const GRAIN_STEPS = {
+  day: undefined,
+  month: { interval: 1, unit: 'MONTHS' },
+  year: { interval: 1, unit: 'YEARS' },
+} as const;
+
+/** The first partition value of a grain: its start on or before {@link PROJECTION_START}. */
+const projectionMin = (grain: keyof typeof GRAIN_STEPS): string =>
+  grain === 'year'
+    ? `${PROJECTION_START.slice(0, 4)}-01-01`
+    : grain === 'month'
+      ? `${PROJECTION_START.slice(0, 7)}-01`
+      : PROJECTION_START;
+
+const datePartition = (
+  name: string,
+  comment: string,
+  grain: keyof typeof GRAIN_STEPS = 'day',
+): DatePartitionDefinition => {
+  const step = GRAIN_STEPS[grain];
+  return {
+    name,
+    type: 'date',
+    comment,
+    projection: { format: 'yyyy-MM-dd', min: projectionMin(grain), max: 'NOW', ...(step ? { step } : {}) },
+  };
+};
 
 const withComment = (column: ColumnDef, type: string): GlueColumnDefinition => ({
   name: column.name,
@@ -131,8 +148,8 @@ export function curatedTableDefinition(table: WarehouseTableDef): GlueTableDefin
       ? [
           datePartition(
             FACT_PARTITION.name,
-            'First day of the month of created_date; filter on it so Athena reads only those months',
-            FACT_PARTITION.grain === 'month',
+            `First day of the ${FACT_PARTITION.grain} of ${FACT_PARTITION.column}; filter on it so Athena reads only those ${FACT_PARTITION.grain}s`,
+            FACT_PARTITION.grain,
           ),
         ]
       : [],

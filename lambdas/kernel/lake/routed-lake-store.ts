@@ -1,6 +1,12 @@
 import type { Readable } from 'node:stream';
 import { LakeStoreError } from './errors';
-import type { LakeStore, ObjectVersion, PutCondition } from './lake-store';
+import {
+  type LakeStore,
+  listSizes,
+  type ObjectVersion,
+  type PutCondition,
+  type StoredObject,
+} from './lake-store';
 
 /** Keys under this prefix are the raw zone. */
 export const RAW_PREFIX = 'raw/';
@@ -72,6 +78,20 @@ export class RoutedLakeStore implements LakeStore {
       yield* mergeSorted(filter(this.raw.list(prefix), isRaw), filter(this.rest.list(prefix), notRaw));
     } else {
       yield* filter(this.rest.list(prefix), notRaw);
+    }
+  }
+
+  /** As {@link list}, with each zone's sizes. */
+  async *listSizes(prefix: string): AsyncIterable<StoredObject> {
+    if (isRaw(prefix)) {
+      yield* listSizes(this.raw, prefix);
+    } else if (RAW_PREFIX.startsWith(prefix)) {
+      const all: StoredObject[] = [];
+      for await (const o of listSizes(this.raw, prefix)) if (isRaw(o.key)) all.push(o);
+      for await (const o of listSizes(this.rest, prefix)) if (notRaw(o.key)) all.push(o);
+      yield* all.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    } else {
+      for await (const o of listSizes(this.rest, prefix)) if (notRaw(o.key)) yield o;
     }
   }
 

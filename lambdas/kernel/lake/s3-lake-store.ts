@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { type AwsTimeouts, awsRequestHandler } from '../aws/http-timeouts';
 import { PreconditionFailedError } from '../errors';
 import { S3LakeError } from './errors';
-import type { LakeStore, ObjectVersion, PutCondition } from './lake-store';
+import type { LakeStore, ObjectVersion, PutCondition, StoredObject } from './lake-store';
 
 /** Where an S3 lake lives and how to reach it. */
 export interface S3LakeStoreOptions {
@@ -168,6 +168,24 @@ export class S3LakeStore implements LakeStore {
       for await (const page of pages) {
         for (const object of page.Contents ?? []) {
           if (object.Key !== undefined) yield object.Key.slice(root.length);
+        }
+      }
+    } catch (error) {
+      throw this.wrap('ListObjectsV2', prefix, error);
+    }
+  }
+
+  /** The same listing as {@link list}: S3 returns each object's size with its key. */
+  async *listSizes(prefix: string): AsyncIterable<StoredObject> {
+    const root = this.prefix ? `${this.prefix}/` : '';
+    const pages = paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.bucket, Prefix: root + prefix },
+    );
+    try {
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key !== undefined) yield { key: object.Key.slice(root.length), bytes: object.Size ?? 0 };
         }
       }
     } catch (error) {

@@ -39,7 +39,7 @@ describe('catalog definitions', () => {
     }
   });
 
-  it('partitions raw tables by ingest_date in days and facts by dt in months, projected from 2022-11-01 to now', () => {
+  it('partitions raw tables by ingest_date in days from 2022-11-01 and facts by dt in years from 2022-01-01, to now', () => {
     expect(find('raw_address')?.partitionKeys).toEqual([
       expect.objectContaining({
         name: 'ingest_date',
@@ -52,9 +52,9 @@ describe('catalog definitions', () => {
         type: 'date',
         projection: {
           format: 'yyyy-MM-dd',
-          min: '2022-11-01',
+          min: '2022-01-01',
           max: 'NOW',
-          step: { interval: 1, unit: 'MONTHS' },
+          step: { interval: 1, unit: 'YEARS' },
         },
       }),
     ]);
