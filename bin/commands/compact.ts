@@ -20,11 +20,11 @@ export function register(program: Command): void {
   program
     .command('compact')
     .description(
-      'compact the fact partitions of the curated zone: a partition holding more than --threshold files of batches the warehouse has loaded becomes one file (`totes run` does this after every load)',
+      'compact the fact partitions of the curated zone: a partition holding more than --threshold small files (under 64 MiB) of batches the warehouse has loaded has its smallest merged into one, and files of older, finer partitions fold into their year (`totes run` does this after every load)',
     )
     .option(
       '--threshold <n>',
-      'compact a partition holding more than this many files',
+      'compact a partition holding more than this many small files',
       positiveInteger,
       DEFAULT_COMPACTION_THRESHOLD,
     )
@@ -67,7 +67,7 @@ export function register(program: Command): void {
 /** What a compaction did, for people. */
 export function renderCompaction(result: CompactionResult, threshold: number): string {
   if (result.compactions.length === 0) {
-    return `nothing to compact: no fact partition holds more than ${threshold} files of loaded batches (last compaction #${result.seq})`;
+    return `nothing to compact: no fact partition holds more than ${threshold} small files of loaded batches (last compaction #${result.seq})`;
   }
   const replaced = result.compactions.reduce((n, c) => n + c.replaced.length, 0);
   return [

@@ -28,7 +28,7 @@ describe('numeric option values', () => {
 describe('totes compact output', () => {
   it('says when there was nothing to compact, naming the threshold', () => {
     expect(renderCompaction({ seq: 2, compactions: [] }, 32)).toBe(
-      'nothing to compact: no fact partition holds more than 32 files of loaded batches (last compaction #2)',
+      'nothing to compact: no fact partition holds more than 32 small files of loaded batches (last compaction #2)',
     );
   });
 
