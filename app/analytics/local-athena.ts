@@ -7,6 +7,7 @@ import { curatedTablePrefix } from '../../lambdas/kernel/lake/layout';
 import {
   dimensionTables,
   duckdbType,
+  factPartitionGlob,
   factTables,
   ident,
   type WarehouseTableDef,
@@ -25,7 +26,7 @@ export interface LocalAthena {
 /**
  * Opens DuckDB over a local lake with the views Athena has, named like the warehouse tables:
  * each dimension reads the snapshot its catalog pointer names, each fact reads every `dt=`
- * partition (Hive partitioning, `dt` typed DATE so filters prune files). A table with no
+ * partition Athena projects (Hive partitioning, `dt` typed DATE so filters prune files). A table with no
  * files yet is an empty view with the right columns. `<fact>_current` holds the latest
  * version of every source row that is not deleted, exactly as Athena and the warehouse
  * define it (`lambdas/kernel/catalog/current-views.ts`).
@@ -102,7 +103,8 @@ async function dimensionViewSql(dim: WarehouseTableDef, lake: LakeStore, catalog
 
 async function factViewSql(fact: WarehouseTableDef, lake: LakeStore, duck: DuckSession): Promise<string> {
   const folder = lake.localPath(curatedTablePrefix(fact.name).slice(0, -1)) as string;
-  const pattern = `${folder}/dt=*/*.parquet`;
+  // Only the partitions Athena's projection lists, so a lake not yet folded reads the same here.
+  const pattern = `${folder}/dt=${factPartitionGlob}/*.parquet`;
   const files = await duck.scalarNumber(`SELECT count(*) FROM glob(${sqlString(pattern)})`);
   if (files === 0) return emptyViewSql(fact, ', CAST(NULL AS DATE) AS dt');
   return (

@@ -280,6 +280,19 @@ export const FACT_PARTITION = { name: 'dt', column: 'created_date', grain: 'year
 /** The `dt` partition ({@link FACT_PARTITION}) of a `YYYY-MM-DD` date: `YYYY-01-01`. */
 export const factPartitionOf = (date: string): string => `${date.slice(0, 4)}-01-01`;
 
+const PARTITION_GLOBS: Readonly<Record<'day' | 'month' | 'year', string>> = {
+  day: '*',
+  month: '*-*-01',
+  year: '*-01-01',
+};
+
+/**
+ * A glob of the `dt` values of {@link FACT_PARTITION}'s grain (`*-01-01`): the partitions
+ * Athena's projection lists. Files left under a finer partition (a lake written before the
+ * grain changed) are outside it until compaction folds them in.
+ */
+export const factPartitionGlob: string = PARTITION_GLOBS[FACT_PARTITION.grain];
+
 /** The source tables whose versions become fact rows. */
 export const factSourceTables: readonly string[] = lineages.flatMap((l) =>
   l.kind === 'fact' && l.from ? [l.from] : [],

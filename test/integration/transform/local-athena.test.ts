@@ -100,6 +100,26 @@ describe('local Athena over the lake', () => {
     ]);
   });
 
+  it('reads only the partitions Athena projects: a file left under a month partition is not seen', async () => {
+    const [key] = await (async () => {
+      const keys: string[] = [];
+      for await (const k of fx.lake.list('curated/fact_sales_order/')) keys.push(k);
+      return keys;
+    })();
+    const stray = String(key).replace(/dt=(\d{4})-01-01\//, 'dt=$1-11-01/');
+    expect(stray).not.toBe(key);
+    await fx.lake.copy(String(key), stray);
+    const again = await openLocalAthena(fx.lake);
+    try {
+      const count = async (a: LocalAthena) =>
+        Number((await objects(a, 'SELECT count(*) AS n FROM fact_sales_order'))[0]?.n);
+      expect(await count(again)).toBe(await count(athena));
+    } finally {
+      again.close();
+      await fx.lake.delete(stray);
+    }
+  });
+
   it('shows the latest version of each live row in the current view, without deleted rows', async () => {
     const rows = await objects(
       athena,
