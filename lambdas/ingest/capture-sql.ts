@@ -8,6 +8,8 @@ export const TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS';
 export const CAPTURE_SETTINGS = {
   /** The xid horizon of the previous read. */
   since: 'totes.capture_since',
+  /** The row versions to read, as a `tid[]` literal (see {@link captureProbeSql}). */
+  tids: 'totes.capture_tids',
   /** The known column names, as a JSON array (for the unknown-columns object). */
   knownColumns: 'totes.capture_known_columns',
 } as const;
@@ -35,11 +37,12 @@ function rawKind(column: ColumnDef): RawKind {
  * schema does not know as a JSON object.
  *
  * Parameters come from transaction-local settings ({@link CAPTURE_SETTINGS}), each read once
- * in an InitPlan: `since` with `since: 'horizon'`, `knownColumns` with `withExtras`.
+ * in an InitPlan: `since` with `since: 'horizon'`, `tids` with `since: 'tids'` (the rows a
+ * {@link captureProbeSql} found, fetched by TID scan), `knownColumns` with `withExtras`.
  */
 export function changedRowsCopySql(
   table: SourceTableDef,
-  options: { since: 'all' | 'horizon'; withExtras: boolean },
+  options: { since: 'all' | 'horizon' | 'tids'; withExtras: boolean },
 ): { sql: string; fields: RawField[] } {
   const columns = table.columns.map((c) =>
     c.type === 'timestamp' ? `t.${ident(c.name)}::timestamp` : `t.${ident(c.name)}`,
@@ -53,12 +56,37 @@ export function changedRowsCopySql(
   }
   const where =
     options.since === 'horizon'
-      ? ` WHERE age(t.xmin) <= (SELECT age(current_setting('${CAPTURE_SETTINGS.since}')::xid))`
-      : '';
+      ? ` WHERE ${CHANGED}`
+      : options.since === 'tids'
+        ? ` WHERE t.ctid = ANY((SELECT current_setting('${CAPTURE_SETTINGS.tids}'))::tid[])`
+        : '';
   return {
     sql: `COPY (SELECT ${columns.join(', ')} FROM ${ident(table.name)} t${where}) TO STDOUT`,
     fields,
   };
+}
+
+// xmin changes on every insert and update, whether or not the writer bumped last_updated.
+// age() compares transaction ids modulo wraparound: a row is new when its xmin is not older
+// than the oldest transaction that was still running at the previous read.
+const CHANGED = `age(t.xmin) <= (SELECT age(current_setting('${CAPTURE_SETTINGS.since}')::xid))`;
+
+/**
+ * One pass over a table that answers both questions of an incremental capture: the key
+ * fingerprint ({@link keyFingerprintSql}) and where the changed rows are (their TIDs, which
+ * stay valid for the rest of the run's snapshot). Finding the changed rows needs a full scan
+ * (xmin is in every heap tuple, in no index); the fingerprint needed a second one. With the
+ * TIDs, the rows themselves are then read by TID scan, touching only their pages.
+ *
+ * Columns: `count`, `sum` (text), `changed` (number of changed rows), `tids` (a `tid[]`
+ * literal, NULL when nothing changed). Reads `since` from {@link CAPTURE_SETTINGS}.
+ */
+export function captureProbeSql(table: SourceTableDef): string {
+  const pk = ident(table.primaryKey);
+  return `SELECT count(*)::text AS count, coalesce(sum(t.${pk}::bigint), 0)::text AS sum,
+    count(*) FILTER (WHERE c.changed)::int AS changed,
+    (array_agg(t.ctid) FILTER (WHERE c.changed))::text AS tids
+    FROM ${ident(table.name)} t CROSS JOIN LATERAL (SELECT ${CHANGED} AS changed) c`;
 }
 
 /** Row count and key sum: a cheap fingerprint that tells whether any row was deleted. */

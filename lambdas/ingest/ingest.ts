@@ -18,6 +18,7 @@ import { type ChangeOp, type SourceTableDef, sourceTable, sourceTables } from '.
 import {
   allKeysCopySql,
   CAPTURE_SETTINGS,
+  captureProbeSql,
   changedRowsCopySql,
   keyFingerprintSql,
   TIMESTAMP_FORMAT,
@@ -80,6 +81,10 @@ export interface IngestResult {
 // The horizon comparison is modulo 2^32; past 2^31 transactions it would be wrong, so the
 // run falls back to reading everything (a re-delivery, deduplicated downstream).
 const WRAPAROUND_MARGIN = 2n ** 31n - 10_000_000n;
+
+// Past this many changed rows a table's changed rows are read by a second full scan rather
+// than by TID (the TID list travels as one setting; a scan costs the same at that size).
+const TID_FETCH_LIMIT = 200_000;
 
 /**
  * Captures every change in `totesys` since the previous run into the raw zone and commits
@@ -252,14 +257,19 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
   // key fingerprint still adds up, and so whether the keys must be reconciled one by one.
   let keys: { current: KeySet; deleted: number[]; reconciled: boolean } | undefined;
   const findDeletes = async () => {
-    keys = await reconcileKeys(input, known, inserted);
+    keys = await reconcileKeys(input, known, inserted, probe);
     return keys.deleted;
   };
   const pkName = JSON.stringify(table.primaryKey);
   const tombstone = (id: number) => `${meta('d')}${pkName}:${id}}\n`;
 
+  // An incremental run that will check the key fingerprint finds the changed rows and the
+  // fingerprint in one pass, then reads only the changed rows' pages.
+  const probe =
+    input.since.mode === 'horizon' && previous?.keysKey !== undefined ? await probeTable(input) : undefined;
+  const byTid = probe !== undefined && probe.tids !== undefined && probe.changed <= TID_FETCH_LIMIT;
   const { sql, fields } = changedRowsCopySql(table, {
-    since: input.since.mode,
+    since: byTid ? 'tids' : input.since.mode,
     withExtras: input.extraColumns.length > 0,
   });
   const transcoder = new CopyJsonLines(fields, {
@@ -271,9 +281,10 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
     },
     highWaterField: table.columns.findIndex((c) => c.name === 'last_updated'),
   });
-  await setCaptureParameters(input);
-  const copy = input.source.query(copyTo(sql));
-  const chunks = (copy as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  await setCaptureParameters(input, byTid ? probe?.tids : undefined);
+  const copy: AsyncIterable<Buffer> =
+    probe?.changed === 0 ? Readable.from([]) : input.source.query(copyTo(sql));
+  const chunks = copy[Symbol.asyncIterator]();
   // The first rows decide whether there is an object to write at all.
   let first: Buffer[] = [];
   let copyDone = false;
@@ -363,14 +374,17 @@ async function reconcileKeys(
   input: CaptureInput,
   known: KeySet,
   inserted: readonly number[],
+  fingerprint: { readonly count: string; readonly sum: string } | undefined,
 ): Promise<{ current: KeySet; deleted: number[]; reconciled: boolean }> {
   const expected = known.withAdded(inserted);
   if (input.previous?.keysKey === undefined) return { current: expected, deleted: [], reconciled: true };
   const due = (input.previous.runsSinceReconcile ?? 0) + 1 >= input.reconcileEvery;
   if (!due) {
-    const { rows } = await input.source.query<{ count: string; sum: string }>(keyFingerprintSql(input.table));
+    const actual =
+      fingerprint ??
+      (await input.source.query<{ count: string; sum: string }>(keyFingerprintSql(input.table))).rows[0];
     const predicted = expected.fingerprint();
-    if (rows[0]?.count === predicted.count && rows[0]?.sum === predicted.sum) {
+    if (actual?.count === predicted.count && actual?.sum === predicted.sum) {
       return { current: expected, deleted: [], reconciled: false };
     }
   }
@@ -379,15 +393,41 @@ async function reconcileKeys(
 }
 
 /** The COPY's parameters, as transaction-local settings (see {@link CAPTURE_SETTINGS}). */
-async function setCaptureParameters(input: CaptureInput): Promise<void> {
+async function setCaptureParameters(input: CaptureInput, tids?: string): Promise<void> {
   const since = input.since.mode === 'horizon' ? input.since.xid : '';
   const known = JSON.stringify(input.table.columns.map((c) => c.name));
-  await input.source.query('SELECT set_config($1, $2, true), set_config($3, $4, true)', [
-    CAPTURE_SETTINGS.since,
-    since,
-    CAPTURE_SETTINGS.knownColumns,
-    known,
-  ]);
+  await input.source.query(
+    'SELECT set_config($1, $2, true), set_config($3, $4, true), set_config($5, $6, true)',
+    [
+      CAPTURE_SETTINGS.since,
+      since,
+      CAPTURE_SETTINGS.knownColumns,
+      known,
+      CAPTURE_SETTINGS.tids,
+      tids ?? '{}',
+    ],
+  );
+}
+
+interface Probe {
+  readonly count: string;
+  readonly sum: string;
+  readonly changed: number;
+  readonly tids?: string;
+}
+
+/** The key fingerprint and the changed rows' TIDs of a table, in one pass ({@link captureProbeSql}). */
+async function probeTable(input: CaptureInput): Promise<Probe> {
+  await setCaptureParameters(input);
+  const { rows } = await input.source.query<{
+    count: string;
+    sum: string;
+    changed: number;
+    tids: string | null;
+  }>(captureProbeSql(input.table));
+  const row = rows[0];
+  if (!row) throw new IngestError(`the capture probe of ${input.table.name} returned no row`);
+  return { count: row.count, sum: row.sum, changed: row.changed, ...(row.tids ? { tids: row.tids } : {}) };
 }
 
 /** Every primary key of the table, ascending, streamed with COPY. */
