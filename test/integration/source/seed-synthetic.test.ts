@@ -1,22 +1,8 @@
 import type { Client } from 'pg';
 import { SeedConflictError } from '../../../app/totesys/errors';
-import { createSourceSchema } from '../../../app/totesys/seed';
 import { seedSynthetic } from '../../../app/totesys/synthetic';
-import { connectPg } from '../../../lambdas/kernel/db/connect';
 import { sourceTables } from '../../../lambdas/kernel/schema';
-import { createTestDatabase } from '../../support/pg';
-
-async function withSource<T>(run: (client: Client) => Promise<T>): Promise<T> {
-  const db = await createTestDatabase('syn');
-  const client = await connectPg(db.url, 'source');
-  try {
-    await createSourceSchema(client);
-    return await run(client);
-  } finally {
-    await client.end();
-    await db.drop();
-  }
-}
+import { withSource } from '../../support/seed-snapshot-suite';
 
 /** An md5 of every row of every table, in key order. */
 async function checksums(client: Client): Promise<Record<string, string>> {
