@@ -58,6 +58,34 @@ export async function applyFacts(batch: TableBatch): Promise<number> {
   return copied;
 }
 
+/**
+ * Reserves the surrogate keys of `rows` new versions of `table` with one `setval` of its
+ * SERIAL's sequence, and returns the first: DuckDB numbers the versions from it (see
+ * `parquetToCsvSql`), instead of COPY drawing a `nextval` per row (measured on 1.4 M
+ * payments: −0.7 to −1.0 s of backend CPU). Run under the load lock, the only writer of the
+ * facts; like `nextval`, the block is not given back if the batch rolls back.
+ */
+export async function reserveSurrogateKeys(
+  warehouse: Client,
+  table: WarehouseTableDef,
+  rows: number,
+): Promise<number> {
+  if (!table.surrogateKey) throw new RangeError(`${table.name} has no surrogate key to number`);
+  const { rows: result } = await warehouse.query<{ first: string }>(reserveKeysSql, [
+    `public.${table.name}`,
+    table.surrogateKey,
+    Math.max(rows, 1),
+  ]);
+  const first = Number(result[0]?.first);
+  if (!Number.isSafeInteger(first))
+    throw new RangeError(`${table.name}: no sequence behind ${table.surrogateKey}`);
+  return first;
+}
+
+/** `$3` keys of the SERIAL column `$2` of table `$1`: the sequence moved past them, the first returned. */
+const reserveKeysSql = `SELECT setval(s, nextval(s) + $3::bigint - 1) - $3::bigint + 1 AS first
+  FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS s) AS q`;
+
 /** The planner's row estimate of a table (0 before its first ANALYZE): cheap, unlike count(*). */
 async function estimatedRows(warehouse: Client, table: WarehouseTableDef): Promise<number> {
   const { rows } = await warehouse.query<{ n: number }>(

@@ -13,6 +13,11 @@ export interface TableBatch {
   readonly objects: readonly CuratedObject[];
   /** Runs the table's CSV through `COPY` statement `sql`; returns the rows COPY took. */
   readonly copy: (sql: string) => Promise<number>;
+  /**
+   * The batch truncated every warehouse table (the initial load, see `truncateForInitialLoad`
+   * in `apply-batch.ts`): COPY straight into a table may then write its rows frozen.
+   */
+  readonly freeze: boolean;
 }
 
 /**
@@ -35,16 +40,30 @@ export const stagingName = (table: WarehouseTableDef): string => ident(`stage_${
 export const columnList = (table: WarehouseTableDef): string =>
   table.columns.map((c) => ident(c.name)).join(', ');
 
-/** The curated columns, then the columns only the warehouse has (`loadColumns`): what COPY fills. */
+/**
+ * What COPY fills in the table itself, in the order `parquetToCsvSql` writes it: the surrogate
+ * key (facts), the curated columns, then the columns only the warehouse has (`loadColumns`).
+ */
 const loadedColumnList = (table: WarehouseTableDef): string =>
-  [...table.columns, ...(table.loadColumns ?? [])].map((c) => ident(c.name)).join(', ');
+  [
+    ...(table.surrogateKey ? [table.surrogateKey] : []),
+    ...[...table.columns, ...(table.loadColumns ?? [])].map((c) => c.name),
+  ]
+    .map(ident)
+    .join(', ');
 
 /**
  * `COPY … FROM STDIN` in CSV, the format DuckDB writes (NULL unquoted-empty, '' quoted), into
  * the staging table of `table` or, with `into: 'table'`, straight into the table itself (fact
- * versions, and the rows of a dimension that is still empty).
+ * versions, and the rows of a dimension that is still empty). `freeze` (into the table only)
+ * writes the rows frozen and all-visible, which PostgreSQL allows only into a table truncated
+ * in this transaction: no later pass has to set their hint bits or freeze them.
  */
-export function copySql(table: WarehouseTableDef, into: 'staging' | 'table' = 'staging'): string {
+export function copySql(
+  table: WarehouseTableDef,
+  into: 'staging' | 'table' = 'staging',
+  options: { readonly freeze?: boolean } = {},
+): string {
   if (into === 'staging' && table.loadColumns?.length) {
     throw new RangeError(
       `${table.name} has warehouse-only columns (${table.loadColumns.map((c) => c.name).join(', ')}); it is copied into the table, never staged`,
@@ -52,7 +71,7 @@ export function copySql(table: WarehouseTableDef, into: 'staging' | 'table' = 's
   }
   const target = into === 'staging' ? stagingName(table) : ident(table.name);
   const columns = into === 'table' ? loadedColumnList(table) : columnList(table);
-  return `COPY ${target} (${columns}) FROM STDIN (FORMAT csv)`;
+  return `COPY ${target} (${columns}) FROM STDIN (FORMAT csv${options.freeze && into === 'table' ? ', FREEZE' : ''})`;
 }
 
 /**
@@ -61,7 +80,8 @@ export function copySql(table: WarehouseTableDef, into: 'staging' | 'table' = 's
  */
 export async function copyParquet(batch: TableBatch, into: 'staging' | 'table'): Promise<number> {
   const { manifest, table } = batch;
-  const copied = await batch.copy(copySql(table, into)).catch((error: unknown) => {
+  const sql = copySql(table, into, { freeze: batch.freeze });
+  const copied = await batch.copy(sql).catch((error: unknown) => {
     if (error instanceof CsvCopyError && error.failure.side === 'render') {
       throw unreadableParquet(manifest.seq, table.name, error.failure.error);
     }

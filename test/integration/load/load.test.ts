@@ -388,6 +388,45 @@ describe('load', () => {
     },
   );
 
+  it('numbers each batch after the previous one and leaves the sequence past its keys', async () => {
+    await fixture.writeBatch({
+      dimensions: baseDimensions(),
+      facts: { fact_sales_order: [salesOrder({ sales_order_id: 3 }), salesOrder({ sales_order_id: 1 })] },
+    });
+    await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder({ sales_order_id: 2 })] } });
+    await run();
+    const keys = await query<{ sales_record_id: number; sales_order_id: number }>(
+      'SELECT sales_record_id, sales_order_id FROM fact_sales_order ORDER BY sales_record_id',
+    );
+    expect(keys).toEqual([
+      { sales_record_id: 1, sales_order_id: 1 },
+      { sales_record_id: 2, sales_order_id: 3 },
+      { sales_record_id: 3, sales_order_id: 2 },
+    ]);
+    const next = await query<{ n: string }>(
+      "SELECT nextval(pg_get_serial_sequence('fact_sales_order', 'sales_record_id')) AS n",
+    );
+    expect(next[0]?.n).toBe('4');
+  });
+
+  it('writes the initial load frozen and all-visible, and appends later batches to it', async () => {
+    const sales = Array.from({ length: 300 }, (_, i) => salesOrder({ sales_order_id: i + 1 }));
+    await fixture.writeBatch({ dimensions: baseDimensions(), facts: { fact_sales_order: sales } });
+    await run();
+    await fixture.writeBatch({ facts: { fact_sales_order: [salesOrder({ sales_order_id: 301 })] } });
+    await run();
+    expect(await count('fact_sales_order')).toBe(301);
+    await warehouse.query('ANALYZE fact_sales_order, dim_date');
+    const visible = await query<{ relname: string; relallvisible: number }>(
+      "SELECT relname, relallvisible FROM pg_class WHERE relname IN ('fact_sales_order', 'dim_date') ORDER BY relname",
+    );
+    // Without a vacuum, only COPY … FREEZE marks pages all-visible.
+    expect(visible.map((r) => [r.relname, r.relallvisible > 0])).toEqual([
+      ['dim_date', true],
+      ['fact_sales_order', true],
+    ]);
+  });
+
   it('says which table a value does not fit, and rolls back', async () => {
     await fixture.writeBatch({
       dimensions: baseDimensions(),

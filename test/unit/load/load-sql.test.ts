@@ -29,11 +29,19 @@ describe('load SQL', () => {
     );
   });
 
-  it('copies fact versions straight into the fact table with their batch, leaving the surrogate key to its SERIAL', () => {
+  it('copies fact versions straight into the fact table with their surrogate key and batch', () => {
     const sql = copySql(warehouseTable('fact_payment'), 'table');
-    expect(sql).toMatch(/^COPY "fact_payment" \("payment_id", /);
+    expect(sql).toMatch(/^COPY "fact_payment" \("payment_record_id", "payment_id", /);
     expect(sql).toMatch(/"is_deleted", "batch_seq"\) FROM STDIN \(FORMAT csv\)$/);
-    expect(sql).not.toContain('payment_record_id');
+  });
+
+  it('freezes only a COPY into the table itself', () => {
+    expect(copySql(warehouseTable('dim_currency'), 'table', { freeze: true })).toMatch(
+      /FROM STDIN \(FORMAT csv, FREEZE\)$/,
+    );
+    expect(copySql(warehouseTable('dim_currency'), 'staging', { freeze: true })).toMatch(
+      /FROM STDIN \(FORMAT csv\)$/,
+    );
   });
 
   it('refuses to stage a table that has warehouse-only columns (staging holds the curated ones)', () => {
@@ -62,23 +70,34 @@ describe('load SQL', () => {
       warehouseTable('dim_design'),
       ["/tmp/o'brien/a.parquet", '/tmp/b.parquet'],
       '/tmp/x.csv',
-      7,
+      { seq: 7 },
     );
     expect(sql).toBe(
       `COPY (SELECT "design_id", "design_name", "file_location", "file_name" FROM read_parquet(['/tmp/o''brien/a.parquet', '/tmp/b.parquet'], hive_partitioning = false)) TO '/tmp/x.csv' (FORMAT csv, HEADER false, USE_TMP_FILE false)`,
     );
   });
 
-  it('writes fact CSV in version order, so the SERIAL numbers versions as they happened', () => {
-    expect(parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv', 3)).toContain(
+  it('numbers fact versions from the reserved key in version order', () => {
+    const sql = parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv', {
+      seq: 3,
+      firstKey: 101,
+    });
+    expect(sql).toContain(
+      'SELECT row_number() OVER (ORDER BY "purchase_order_id", "observed_at") + 100 AS "purchase_record_id", "purchase_order_id", ',
+    );
+    expect(sql).toContain(`hive_partitioning = false)) TO '/x.csv'`);
+  });
+
+  it('writes curated fact CSV (no load values) in version order', () => {
+    expect(parquetToCsvSql(warehouseTable('fact_purchase_order'), ['/a.parquet'], '/x.csv')).toContain(
       `hive_partitioning = false) ORDER BY "purchase_order_id", "observed_at") TO '/x.csv'`,
     );
   });
 
   it('writes each fact version with the batch that loads it, after the curated columns', () => {
-    expect(parquetToCsvSql(warehouseTable('fact_payment'), ['/a.parquet'], '/x.csv', 12)).toContain(
-      '"is_deleted", 12::INTEGER AS "batch_seq" FROM read_parquet(',
-    );
+    expect(
+      parquetToCsvSql(warehouseTable('fact_payment'), ['/a.parquet'], '/x.csv', { seq: 12, firstKey: 1 }),
+    ).toContain('"is_deleted", 12::INTEGER AS "batch_seq" FROM read_parquet(');
   });
 
   it('drops and rebuilds a plain index by its own definition, a key through its constraint', () => {
