@@ -61,9 +61,40 @@ export function readRawQuery(table: SourceTableDef, files: readonly { path: stri
   return reads.join('\nUNION ALL ');
 }
 
-const TIMESTAMP_TEXT = String.raw`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$`;
-const DATE_TEXT = String.raw`^\d{4}-\d{2}-\d{2}$`;
-const MONEY_TEXT = String.raw`^-?\d{1,8}(\.\d{1,2})?$`;
+/** The shapes a raw text must have, as regular expressions (what the checks mean). */
+export const TEXT_PATTERNS = {
+  timestamp: String.raw`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$`,
+  date: String.raw`^\d{4}-\d{2}-\d{2}$`,
+  money: String.raw`^-?\d{1,8}(\.\d{1,2})?$`,
+} as const;
+
+const D = '[0-9]';
+const DATE_GLOB = `${D.repeat(4)}-${D.repeat(2)}-${D.repeat(2)}`;
+const TIMESTAMP_GLOB = `${DATE_GLOB}[T ]${D.repeat(2)}:${D.repeat(2)}:${D.repeat(2)}`;
+
+/**
+ * SQL that is true when text `v` has the shape of `TEXT_PATTERNS[kind]`. Timestamps and
+ * dates are the bulk of the values (three timestamps a row), so they are matched with
+ * GLOB — one pattern per length, chosen by the length in bytes — which DuckDB evaluates
+ * in half the time of the regular expression; the unit tests hold both to the same
+ * answers. Money keeps the regular expression.
+ */
+export function textShape(kind: keyof typeof TEXT_PATTERNS, v: string): string {
+  switch (kind) {
+    case 'date':
+      return `${v} GLOB '${DATE_GLOB}'`;
+    case 'timestamp': {
+      const lengths = [0, 1, 2, 3, 4, 5, 6].map((digits) =>
+        digits === 0
+          ? `WHEN 19 THEN ${v} GLOB '${TIMESTAMP_GLOB}'`
+          : `WHEN ${20 + digits} THEN ${v} GLOB '${TIMESTAMP_GLOB}.${D.repeat(digits)}'`,
+      );
+      return `CASE strlen(${v}) ${lengths.join(' ')} ELSE false END`;
+    }
+    default:
+      return `regexp_matches(${v}, ${sqlString(TEXT_PATTERNS.money)})`;
+  }
+}
 
 interface Check {
   readonly when: string;
@@ -90,16 +121,14 @@ function parsedExpr(column: ColumnDef, text: string): string {
  * The checks of one value, in the order they are tried, on `chk_t`'s columns: the text
  * (`raw`) must match the type's pattern and its parsed value (`typed`) must exist.
  */
-function valueChecks(column: ColumnDef, isPk: boolean): Check[] {
+function valueChecks(column: ColumnDef): Check[] {
   const raw = rawValue(column);
   const typed = ident(column.name);
   const checks: Check[] = [];
-  const onlyLive = (when: string) => (isPk ? when : `_op <> 'd' AND ${when}`);
-  if (!column.nullable)
-    checks.push({ when: onlyLive(`${raw} IS NULL`), reason: 'not_null', column: column.name });
-  const present = (when: string) => onlyLive(`${raw} IS NOT NULL AND ${when}`);
-  const text = (pattern: string) =>
-    present(`(NOT regexp_matches(${raw}, ${sqlString(pattern)}) OR ${typed} IS NULL)`);
+  if (!column.nullable) checks.push({ when: `${raw} IS NULL`, reason: 'not_null', column: column.name });
+  const present = (when: string) => `${raw} IS NOT NULL AND ${when}`;
+  const text = (kind: keyof typeof TEXT_PATTERNS) =>
+    present(`(NOT ${textShape(kind, raw)} OR ${typed} IS NULL)`);
   switch (column.type) {
     case 'int':
     case 'serial':
@@ -110,14 +139,14 @@ function valueChecks(column: ColumnDef, isPk: boolean): Check[] {
       });
       break;
     case 'money':
-      checks.push({ when: text(MONEY_TEXT), reason: 'invalid_money', column: column.name });
+      checks.push({ when: text('money'), reason: 'invalid_money', column: column.name });
       break;
     case 'timestamp':
-      checks.push({ when: text(TIMESTAMP_TEXT), reason: 'invalid_timestamp', column: column.name });
+      checks.push({ when: text('timestamp'), reason: 'invalid_timestamp', column: column.name });
       break;
     case 'date_text':
     case 'date':
-      checks.push({ when: text(DATE_TEXT), reason: 'invalid_date', column: column.name });
+      checks.push({ when: text('date'), reason: 'invalid_date', column: column.name });
       break;
     case 'enum':
       checks.push({
@@ -132,19 +161,25 @@ function valueChecks(column: ColumnDef, isPk: boolean): Check[] {
   return checks;
 }
 
-function tableChecks(table: SourceTableDef): Check[] {
+/**
+ * A table's checks in order: those of every row (`always`: the operation, the key, the
+ * extraction time), then those of a live row's values (`live`: a delete carries only its key).
+ */
+function tableChecks(table: SourceTableDef): { always: Check[]; live: Check[] } {
   const pk = table.columns.find((c) => c.name === table.primaryKey);
   if (!pk) throw new RangeError(`table ${table.name} has no primary key column`);
-  return [
-    { when: `_op IS NULL OR _op NOT IN ('c', 'u', 'd')`, reason: 'invalid_op', column: '_op' },
-    ...valueChecks(pk, true),
-    {
-      when: `_extracted_at IS NULL OR NOT regexp_matches(_extracted_at, ${sqlString(TIMESTAMP_TEXT)}) OR _observed_at IS NULL`,
-      reason: 'invalid_timestamp',
-      column: '_extracted_at',
-    },
-    ...table.columns.filter((c) => c !== pk).flatMap((c) => valueChecks(c, false)),
-  ];
+  return {
+    always: [
+      { when: `_op IS NULL OR _op NOT IN ('c', 'u', 'd')`, reason: 'invalid_op', column: '_op' },
+      ...valueChecks(pk),
+      {
+        when: `_extracted_at IS NULL OR NOT ${textShape('timestamp', '_extracted_at')} OR _observed_at IS NULL`,
+        reason: 'invalid_timestamp',
+        column: '_extracted_at',
+      },
+    ],
+    live: table.columns.filter((c) => c !== pk).flatMap((c) => valueChecks(c)),
+  };
 }
 
 /**
@@ -157,8 +192,14 @@ function tableChecks(table: SourceTableDef): Check[] {
  * `row_number()` over a million rows serialises the query: measured 4.2 s against 1.2 s).
  */
 export function checkSql(table: SourceTableDef, from = rel('raw', table.name)): string {
-  const checks = tableChecks(table);
-  const which = `CASE ${checks.map((c, i) => `WHEN ${c.when} THEN ${i + 1}`).join(' ')} END`;
+  const { always, live } = tableChecks(table);
+  const checks = [...always, ...live];
+  const when = (c: Check, i: number) => `WHEN ${c.when} THEN ${i + 1}`;
+  // A delete (the only valid operation left by then) passes once its key and time do:
+  // one test of _op instead of one per value check.
+  const which =
+    `CASE ${always.map(when).join(' ')} WHEN _op = 'd' THEN NULL ` +
+    `${live.map((c, i) => when(c, always.length + i)).join(' ')} END`;
   const reasons = `[${checks.map((c) => sqlString(c.reason)).join(', ')}]`;
   const columns = `[${checks.map((c) => sqlString(c.column)).join(', ')}]`;
   const parsed = table.columns.filter(isParsed);

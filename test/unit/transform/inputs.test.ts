@@ -1,6 +1,12 @@
 import { openDuck } from '../../../lambdas/kernel/duckdb/duckdb';
 import { sourceTable } from '../../../lambdas/kernel/schema';
-import { changesSql, checkSql, readRawSql } from '../../../lambdas/transform/batch/inputs';
+import {
+  changesSql,
+  checkSql,
+  readRawSql,
+  TEXT_PATTERNS,
+  textShape,
+} from '../../../lambdas/transform/batch/inputs';
 import { rawRowJson } from '../../../lambdas/transform/batch/quarantine';
 
 describe('batch inputs', () => {
@@ -80,6 +86,55 @@ describe('batch inputs', () => {
           }),
         ],
       ]);
+    } finally {
+      duck.close();
+    }
+  });
+
+  it('matches timestamps, dates and money exactly as their regular expressions do', async () => {
+    // Valid texts of every length, and each of them with every position replaced, removed
+    // or doubled, and text around it: the near misses a GLOB could get wrong.
+    const valid = {
+      timestamp: [
+        '2022-11-03T14:20:49',
+        '2022-11-03 14:20:49',
+        ...[1, 2, 3, 4, 5, 6].map((n) => `2022-11-03T14:20:49.${'123456'.slice(0, n)}`),
+      ],
+      date: ['2022-11-03'],
+      money: ['0', '-1', '12345678', '-12345678.99', '1.5', '10.25'],
+    };
+    const odd = ['0', '9', 'a', 'T', 't', ' ', '-', ':', '.', '+', '\n', '\u0663', 'é', '*', '?', '[', ''];
+    const variants = (text: string): string[] => {
+      const out = [
+        text,
+        ` ${text}`,
+        `${text} `,
+        `${text}\n`,
+        `${text}0`,
+        `0${text}`,
+        `${text}.`,
+        `${text}.1234567`,
+      ];
+      for (let i = 0; i < text.length; i++) {
+        for (const c of odd) out.push(text.slice(0, i) + c + text.slice(i + 1));
+        out.push(text.slice(0, i) + text.slice(i, i + 1).repeat(2) + text.slice(i + 1));
+      }
+      return out;
+    };
+    const duck = await openDuck({ memoryLimit: '256MB', threads: 1 });
+    try {
+      for (const kind of ['timestamp', 'date', 'money'] as const) {
+        const texts = [...new Set(valid[kind].flatMap(variants))];
+        const list = texts.map((t) => `'${t.replaceAll("'", "''")}'`).join(', ');
+        const result = await duck.all(
+          `SELECT count(*) FILTER (WHERE regexp_matches(v, '${TEXT_PATTERNS[kind]}') IS DISTINCT FROM ${textShape(kind, 'v')}),
+                  count(*) FILTER (WHERE ${textShape(kind, 'v')}), count(*) FROM unnest([${list}]) t(v)`,
+        );
+        const [[differ, matching, all]] = result.rows as unknown as [[bigint, bigint, bigint]];
+        expect({ kind, differ: Number(differ) }).toEqual({ kind, differ: 0 });
+        expect(Number(matching)).toBeGreaterThanOrEqual(valid[kind].length);
+        expect(Number(all) - Number(matching)).toBeGreaterThan(100);
+      }
     } finally {
       duck.close();
     }
