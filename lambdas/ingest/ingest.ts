@@ -48,6 +48,11 @@ export interface IngestDeps {
    * `VACUUM FULL`, `LOCK TABLE`) before the table is skipped for this run. @default 10000
    */
   readonly lockTimeoutMs?: number;
+  /**
+   * An incremental run reads up to this many changed rows of a table by TID, found by the
+   * pass that also takes the key fingerprint; more by a second scan. @default 200000
+   */
+  readonly tidFetchLimit?: number;
 }
 
 /** What one table's capture found. */
@@ -83,7 +88,7 @@ export interface IngestResult {
 const WRAPAROUND_MARGIN = 2n ** 31n - 10_000_000n;
 
 // Past this many changed rows a table's changed rows are read by a second full scan rather
-// than by TID (the TID list travels as one setting; a scan costs the same at that size).
+// than by TID (the TID list travels as one setting; a scan costs about the same then).
 const TID_FETCH_LIMIT = 200_000;
 
 /**
@@ -267,7 +272,10 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
   // fingerprint in one pass, then reads only the changed rows' pages.
   const probe =
     input.since.mode === 'horizon' && previous?.keysKey !== undefined ? await probeTable(input) : undefined;
-  const byTid = probe !== undefined && probe.tids !== undefined && probe.changed <= TID_FETCH_LIMIT;
+  const byTid =
+    probe !== undefined &&
+    probe.tids !== undefined &&
+    probe.changed <= (input.tidFetchLimit ?? TID_FETCH_LIMIT);
   const { sql, fields } = changedRowsCopySql(table, {
     since: byTid ? 'tids' : input.since.mode,
     withExtras: input.extraColumns.length > 0,

@@ -93,4 +93,37 @@ describe('ingest: raw rendering', () => {
     const staff = result.tables.find((t) => t.table === 'staff');
     expect(staff?.extraColumns).toEqual(['nickname']);
   });
+
+  it('captures the same changes whether it reads them by TID or by a second scan', async () => {
+    const tables = ['address', 'payment'];
+    const lakes = [0, 1].map(() => new LocalLakeStore(mkdtempSync(join(tmpdir(), 'totes-lake-'))));
+    for (const lake of lakes) await ingest({ source, lake, log: silentLog, tables });
+    await source.query("UPDATE address SET phone = 'changed' WHERE address_id % 2 = 0");
+    await source.query('DELETE FROM payment WHERE payment_id = (SELECT min(payment_id) FROM payment)');
+    await source.query(
+      "INSERT INTO address (address_line_1, city, postal_code, country, phone, created_at, last_updated) VALUES ('new', 'c', 'p', 'k', 'x', now(), now())",
+    );
+    const captured = async (lake: LocalLakeStore, tidFetchLimit: number) => {
+      const result = await ingest({ source, lake, log: silentLog, tables, tidFetchLimit });
+      const lines: string[] = [];
+      for (const table of result.tables) {
+        const object = table.key ? await lake.get(table.key) : undefined;
+        const text = gunzipSync(object?.body ?? Buffer.alloc(0)).toString('utf8');
+        for (const line of text.split('\n').filter(Boolean)) {
+          lines.push(
+            `${table.table} ${line.replace(`"_run_id":"${result.runId}","_extracted_at":"${result.extractedAt}",`, '')}`,
+          );
+        }
+      }
+      return { lines: lines.sort(), tables: result.tables.map((t) => [t.table, t.ops]) };
+    };
+    const [lakeByTid, lakeByScan] = lakes as [LocalLakeStore, LocalLakeStore];
+    const byTid = await captured(lakeByTid, 200_000);
+    const byScan = await captured(lakeByScan, 0);
+    expect(byTid).toEqual(byScan);
+    expect(byTid.tables).toEqual([
+      ['address', { c: 1, u: 2, d: 0 }],
+      ['payment', { c: 0, u: 0, d: 1 }],
+    ]);
+  });
 });
