@@ -11,9 +11,10 @@ import {
 } from '../../lambdas/kernel/lake/documents/manifests';
 import { readTransformState, type TransformState } from '../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore } from '../../lambdas/kernel/lake/lake-store';
-import { curatedTablePrefix } from '../../lambdas/kernel/lake/layout';
+import { curatedTablePrefix, snapshotFolderOf } from '../../lambdas/kernel/lake/layout';
 import { ident, type SourceTableDef, type WarehouseTableDef } from '../../lambdas/kernel/schema';
 import { readRawSql } from '../../lambdas/transform/batch/inputs';
+import { committedParts } from '../../lambdas/transform/batch/snapshot-parts';
 import { TableCheckError } from './errors';
 
 /**
@@ -101,10 +102,28 @@ export class LakeReader {
     return { paths, stray };
   }
 
-  /** The committed snapshot file of a dimension, if any. */
-  async dimensionFile(dim: string): Promise<string | undefined> {
-    const key = (await this.state()).dimensions[dim];
-    return key === undefined ? undefined : this.local(key, 'committed dimension snapshot', dim, 'lake');
+  /**
+   * The files of a dimension's committed snapshot folder, which readers (Athena) read whole,
+   * and the stray ones: in the folder but not among the files the transform state names (a
+   * reader would count their members twice). `undefined` before the first snapshot.
+   */
+  async dimensionFiles(dim: string): Promise<{ paths: string[]; stray: string[] } | undefined> {
+    const state = await this.state();
+    const entry = state.dimensions[dim];
+    if (entry === undefined) return undefined;
+    const committed = new Set(committedParts(state, dim).map((p) => p.key));
+    const paths: string[] = [];
+    const stray: string[] = [];
+    const listed = new Set<string>();
+    for await (const key of this.lake.list(snapshotFolderOf(entry))) {
+      if (!key.endsWith('.parquet')) continue;
+      listed.add(key);
+      if (!committed.has(key)) stray.push(key);
+      paths.push(await this.local(key, 'dimension snapshot file', dim, 'lake'));
+    }
+    const lost = [...committed].find((key) => !listed.has(key));
+    if (lost !== undefined) await this.local(lost, 'committed dimension snapshot file', dim, 'lake');
+    return { paths, stray };
   }
 
   /**

@@ -341,15 +341,16 @@ async function verifyFact(ctx: Context, table: WarehouseTableDef): Promise<Table
 
 async function verifyDimension(ctx: Context, table: WarehouseTableDef): Promise<TableResult> {
   const { deps, keyed } = ctx;
-  const path = await on('lake', table, () => ctx.reader.dimensionFile(table.name));
+  // The whole snapshot folder, as Athena reads it: a stray file there is counted, and reported.
+  const files = await on('lake', table, () => ctx.reader.dimensionFiles(table.name));
   const lakeName = `k_lake_${table.name}`;
   const lakeQuery: KeyedQuery = {
     zone: 'lake',
-    sql: path
+    sql: files
       ? keyHashSql(
           starKey(table, 'duck'),
           starRowText(table.columns, 'duck'),
-          `read_parquet(${sqlString(path)})`,
+          `read_parquet([${files.paths.map((p) => sqlString(p)).join(', ')}], hive_partitioning = false)`,
           'duck',
         )
       : NO_KEYS,
@@ -414,7 +415,7 @@ async function verifyDimension(ctx: Context, table: WarehouseTableDef): Promise<
     const keys = await keyed.differences(lakeName, whName, ctx.maxKeys);
     finding = dimensionFinding(table, ['lake', 'warehouse'], keys);
   }
-  return { checks, stray: [], ...(finding ? { finding } : {}) };
+  return { checks, stray: files?.stray ?? [], ...(finding ? { finding } : {}) };
 }
 
 /**
@@ -509,9 +510,15 @@ async function verifyLedger(deps: VerifyDeps): Promise<{ check: VerifyCheck; fin
   return { check, finding: { table: LEDGER, between, message } };
 }
 
-/** Fact files no committed batch accounts for, and what to do about them. */
+/** Fact (or snapshot) files no committed batch accounts for, and what to do about them. */
 function strayFinding(table: WarehouseTableDef, stray: readonly string[]): VerifyFinding {
   const shown = stray.slice(0, 3).join(', ');
+  if (table.kind === 'dimension') {
+    return {
+      table: table.name,
+      message: `${stray.length} file(s) in the committed snapshot folder of ${table.name} are not among the files the transform state names (${shown}${stray.length > 3 ? ', …' : ''}); Athena reads them too. Next: \`totes verify --repair\` removes them`,
+    };
+  }
   return {
     table: table.name,
     message: `${stray.length} fact file(s) under curated/${table.name}/ belong to no committed batch (${shown}${stray.length > 3 ? ', …' : ''}): left by a batch that never committed, by a compaction that did not finish, or abandoned when the transform state was restored to an earlier version; Athena reads them too. Next: \`totes verify --repair\` removes them`,

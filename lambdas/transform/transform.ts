@@ -114,6 +114,7 @@ export async function transform(deps: TransformDeps): Promise<TransformResult> {
       current: outcome.current,
       held: outcome.held,
       dimensions: outcome.dimensionFiles,
+      dimensionParts: outcome.dimensionParts,
     };
     await commitTransformState(deps.lake, next, version);
     deps.log.info('transform batch committed', { seq, batchId, ingestSeqs: { from, to } });

@@ -17,9 +17,27 @@ export const factKey = (table: string, dt: string, batchId: string, n: number): 
 /** `curated/<table>/`: every file of one star-schema table (a fact's `dt=` partitions, a dimension's snapshots). */
 export const curatedTablePrefix = (table: string): string => `curated/${table}/`;
 
-/** Folder of one complete dimension snapshot: `curated/<dim>/snapshot=<batch>/`. */
+/**
+ * Folder of one complete dimension snapshot: `curated/<dim>/snapshot=<batch>/`. Its files
+ * (key ranges of the dimension, {@link dimensionPartKey}) together hold every member once;
+ * readers read the whole folder (Athena through the Glue table's location).
+ */
 export const dimensionSnapshotPrefix = (table: string, batchId: string): string =>
   `curated/${table}/snapshot=${batchId}/`;
+
+/**
+ * `curated/<dim>/snapshot=<batch>/part-NNNNN.parquet`: file `n` of a snapshot, numbered in
+ * key order. A file a batch did not change is copied into the new folder under a new number.
+ */
+export const dimensionPartKey = (table: string, batchId: string, n: number): string =>
+  `${dimensionSnapshotPrefix(table, batchId)}part-${String(n).padStart(5, '0')}.parquet`;
+
+/**
+ * The snapshot folder a transform state's dimension entry names: the entry itself (a folder,
+ * ending in `/`), or the folder of its one file (states written before snapshots had several).
+ */
+export const snapshotFolderOf = (key: string): string =>
+  key.endsWith('/') ? key : key.slice(0, key.lastIndexOf('/') + 1);
 
 /**
  * `curated/_changes/<dim>/<batch>.parquet`: the rows of a dimension a batch added or changed

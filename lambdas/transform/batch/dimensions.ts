@@ -21,13 +21,14 @@ import { currencyNames } from '../iso4217';
 import {
   aliasSql,
   BATCH_TABLES,
+  castColumns,
   curatedColumns,
   emptyTableSql,
-  parquetViewSql,
   rel,
   relation,
 } from './relations';
 import type { BatchSession } from './session';
+import { committedParts, partsOfKeysSql } from './snapshot-parts';
 import { ensureCurrent } from './versions';
 
 /** The currency-name lookup `dim_currency` names its currencies from (lambdas/transform/iso4217.ts). */
@@ -132,45 +133,84 @@ export function dimensionChangesSql(dim: string): string {
 }
 
 /**
+ * `touched_<dim>`: the rows of the committed snapshot's files that the keys a keyed rebuild
+ * changed fall in (`defineTouched`), all a keyed rebuild reads of the snapshot.
+ */
+export const touchedRelation = (dim: string): string => `touched_${dim}`;
+
+/**
  * A single-source dimension rebuilt for the keys the batch changed: `part_<dim>` (their rows,
- * from `delta_<t>`), `chg_<dim>` (those that are new or differ from the snapshot, compared on
- * those keys only) and `new_<dim>`, a view of the snapshot with them replaced. A dimension
- * never loses a member (deleted source rows keep theirs), so this is the whole change.
- * Without a snapshot (`first`) every row is new: no comparison at all.
+ * from `delta_<t>`) and `chg_<dim>` (those that are new or differ from the snapshot, compared
+ * on those keys only, in `touched_<dim>`). A dimension never loses a member (deleted source
+ * rows keep theirs), so this is the whole change; the dimension after the batch is the
+ * snapshot with them replaced (`keyedNewSql`). Without a snapshot (`first`) every row is
+ * new: no comparison at all.
  */
 export function keyedDimensionSql(dim: string, first = false): string[] {
   const key = ident(warehouseTable(dim).naturalKey);
-  const [part, prev, chg] = [rel('part', dim), rel('prev', dim), rel('chg', dim)];
+  const [part, chg] = [rel('part', dim), rel('chg', dim)];
   return [
     dimensionSql(dim, (t) => rel('delta', t), part),
     first
       ? `CREATE OR REPLACE TEMP VIEW ${chg} AS SELECT * FROM ${part}`
-      : `CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${part} EXCEPT ALL SELECT * FROM ${prev} WHERE ${key} IN (SELECT ${key} FROM ${part})`,
-    first
-      ? `CREATE OR REPLACE TEMP VIEW ${rel('new', dim)} AS SELECT * FROM ${chg}`
-      : `CREATE OR REPLACE TEMP VIEW ${rel('new', dim)} AS SELECT * FROM ${prev} WHERE ${key} NOT IN (SELECT ${key} FROM ${chg}) UNION ALL SELECT * FROM ${chg}`,
+      : `CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${part} EXCEPT ALL SELECT * FROM ${ident(touchedRelation(dim))} WHERE ${key} IN (SELECT ${key} FROM ${part})`,
   ];
 }
 
-/** `prev_<dim>`: the committed snapshot, or empty. */
+/** `new_<dim>` of a keyed rebuild: `base` (the snapshot, or some of its files) with the changed rows replaced. */
+export function keyedNewSql(dim: string, base: string, target = rel('new', dim)): string {
+  const key = ident(warehouseTable(dim).naturalKey);
+  const chg = rel('chg', dim);
+  return `CREATE OR REPLACE TEMP VIEW ${target} AS SELECT * FROM ${base} WHERE ${key} NOT IN (SELECT ${key} FROM ${chg}) UNION ALL SELECT * FROM ${chg}`;
+}
+
+/** A view over the snapshot files `paths`, their columns cast to the curated types. */
+function snapshotViewSql(name: string, paths: readonly string[], dim: string): string {
+  const columns = curatedColumns(warehouseTable(dim));
+  if (paths.length === 0) return emptyTableSql(name, columns);
+  const files = paths.map((p) => sqlString(p)).join(', ');
+  return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT ${castColumns(columns)} FROM read_parquet([${files}], hive_partitioning = false)`;
+}
+
+/** `prev_<dim>`: the committed snapshot (every file), or empty. */
 async function definePrevious(session: BatchSession, dim: string): Promise<void> {
   if (session.has('prev', dim)) return;
-  const key = session.state.dimensions[dim];
-  const name = relation('prev', dim);
-  const columns = curatedColumns(warehouseTable(dim));
-  const sql =
-    key === undefined
-      ? emptyTableSql(name, columns)
-      : parquetViewSql(name, await session.localCopy(key), columns);
-  await session.step(dim, [sql]);
+  const paths: string[] = [];
+  for (const p of committedParts(session.state, dim)) paths.push(await session.localCopy(p.key));
+  await session.step(dim, [snapshotViewSql(relation('prev', dim), paths, dim)]);
   session.define('prev', dim);
 }
 
-/** `cur_<dim>`: the dimension as it stands after the batch (rebuilt, or the committed snapshot). */
+/**
+ * `touched_<dim>`: the committed snapshot's files that the keys of `part_<dim>` fall in. Only
+ * these are read (downloaded, on S3), so a keyed rebuild reads what the change touches.
+ */
+async function defineTouched(session: BatchSession, dim: string): Promise<void> {
+  const parts = committedParts(session.state, dim);
+  const touched = await session.duck.all(partsOfKeysSql(dim, parts, rel('part', dim)));
+  const paths: string[] = [];
+  for (const [idx] of touched.rows) paths.push(await session.localCopy(parts[Number(idx)]?.key ?? ''));
+  await session.step(dim, [snapshotViewSql(touchedRelation(dim), paths, dim)]);
+}
+
+/** True for a dimension rebuilt for its changed keys only (one source table, row by row). */
+export const isKeyed = (dim: string): boolean =>
+  sourcedDimensions.some((l) => l.table === dim && l.sources.length === 1);
+
+/**
+ * `cur_<dim>`: the dimension as it stands after the batch (rebuilt, or the committed
+ * snapshot). A keyed rebuild defines it only here, when a fact reference needs it: the
+ * whole snapshot is read then, and not otherwise.
+ */
 export async function ensureDimension(session: BatchSession, dim: string): Promise<void> {
   if (session.has('cur', dim)) return;
   await definePrevious(session, dim);
-  await session.step(dim, [aliasSql(relation('cur', dim), relation('prev', dim))]);
+  if (session.has('chg', dim) && isKeyed(dim)) {
+    await session.step(dim, [keyedNewSql(dim, rel('prev', dim))]);
+    await session.step(dim, [aliasSql(relation('cur', dim), relation('new', dim))]);
+  } else {
+    await session.step(dim, [aliasSql(relation('cur', dim), relation('prev', dim))]);
+  }
   session.define('cur', dim);
 }
 
@@ -191,16 +231,22 @@ export async function rebuildDimensions(
   const rebuilt: string[] = [];
   for (const { table: dim, sources } of sourcedDimensions) {
     if (!sources.some((s) => changed.has(s))) continue;
-    await definePrevious(session, dim);
     if (sources.length === 1) {
-      await session.step(dim, keyedDimensionSql(dim, session.state.dimensions[dim] === undefined));
-    } else {
-      for (const source of sources) await ensureCurrent(session, source);
-      await session.step(dim, [dimensionSql(dim)]);
-      await warnOfOrphans(session, dim, sources[0] ?? '');
-      await session.step(dim, [dimensionChangesSql(dim)]);
+      const first = committedParts(session.state, dim).length === 0;
+      const [part, chg] = keyedDimensionSql(dim, first);
+      await session.step(dim, [part ?? '']);
+      if (!first) await defineTouched(session, dim);
+      await session.step(dim, [chg ?? '']);
+      session.define('chg', dim);
+      if (await differs(session, dim, true)) rebuilt.push(dim);
+      continue;
     }
-    if (await differs(session, dim, sources.length === 1)) {
+    await definePrevious(session, dim);
+    for (const source of sources) await ensureCurrent(session, source);
+    await session.step(dim, [dimensionSql(dim)]);
+    await warnOfOrphans(session, dim, sources[0] ?? '');
+    await session.step(dim, [dimensionChangesSql(dim)]);
+    if (await differs(session, dim, false)) {
       await session.step(dim, [aliasSql(relation('cur', dim), relation('new', dim))]);
       session.define('cur', dim);
       rebuilt.push(dim);

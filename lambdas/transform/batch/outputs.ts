@@ -8,42 +8,65 @@
 import { join } from 'node:path';
 import { sqlString } from '../../kernel/duckdb/duckdb';
 import type { CuratedObject } from '../../kernel/lake/documents/manifests';
+import type { DimensionPart } from '../../kernel/lake/documents/transform-state';
 import { currentStateKey, heldStateKey } from '../../kernel/lake/documents/transform-state';
 import {
   dimensionChangesKey,
+  dimensionPartKey,
   dimensionSnapshotPrefix,
   factKey,
   quarantineKey,
 } from '../../kernel/lake/layout';
 import { ident, type SourceTableDef, sourceTable, warehouseTable } from '../../kernel/schema';
 import { TransformSqlError } from '../errors';
+import { isKeyed, keyedNewSql, touchedRelation } from './dimensions';
 import { heldColumns } from './inputs';
 import type { QuarantineCount, QuarantineReason } from './quarantine';
 import { BATCH_TABLES, curatedColumns, rel } from './relations';
 import type { BatchSession } from './session';
+import {
+  chunkedSql,
+  chunksSql,
+  committedParts,
+  inPartSql,
+  keyOrdinalSql,
+  partBoundsSql,
+  partsOfKeysSql,
+  planParts,
+} from './snapshot-parts';
 import { defineCurrent } from './versions';
 
 /** Delta files of a table's memory before they are merged into a new base. */
 const MAX_MEMORY_FILES = 16;
 
-/** Parallel uploads of fact files (one per date partition, so many on a first load). */
+/** Parallel uploads of fact files (one per date partition, so many on a first load) and copies of snapshot files. */
 const UPLOAD_CONCURRENCY = 8;
-
-/** The snapshot file name inside `curated/<dim>/snapshot=<batch>/`. */
-const SNAPSHOT_FILE = 'part-0.parquet';
 
 /** The dimension objects a batch wrote and the snapshot each dimension is at after it. */
 export interface DimensionOutputs {
+  /** Every file of each changed dimension's new snapshot (copied ones included). */
   readonly dimensions: CuratedObject[];
   readonly dimensionChanges: CuratedObject[];
-  /** Snapshot key per dimension: the committed ones, with the batch's new ones in their place. */
+  /** Snapshot folder per dimension: the committed ones, with the batch's new ones in their place. */
   readonly dimensionFiles: Record<string, string>;
+  /** The files of each snapshot in `dimensionFiles` written as several files (every new one). */
+  readonly dimensionParts: Record<string, readonly DimensionPart[]>;
 }
+
+/** The snapshot being written: its rows with `_part` (which committed file they replace) and `_chunk`. */
+const chunkedRelation = (dim: string): string => ident(`snap_${dim}`);
 
 /**
  * Writes the new snapshot of each changed dimension and the file of its new or changed
- * rows (`dimensionChanges`). A dimension's first snapshot is all new: the snapshot itself
- * is its changes file.
+ * rows (`dimensionChanges`). A dimension's first snapshot is all new: its files are its
+ * changes files.
+ *
+ * A snapshot is a folder of key-range files (lambdas/transform/batch/snapshot-parts.ts). A
+ * keyed dimension with a committed snapshot rewrites only the files its changed rows fall
+ * in and copies the others into the new folder (server-side on S3); the others are written
+ * whole. Every file is in the new folder before the manifest, the catalog switch and the
+ * state commit name it; an uncommitted batch's folder carries its batch id and is removed
+ * with its other objects.
  */
 export async function writeDimensions(
   session: BatchSession,
@@ -52,13 +75,14 @@ export async function writeDimensions(
   const dimensions: CuratedObject[] = [];
   const dimensionChanges: CuratedObject[] = [];
   const dimensionFiles = { ...session.state.dimensions };
+  const dimensionParts: Record<string, readonly DimensionPart[]> = { ...session.state.dimensionParts };
   for (const dim of changedDims) {
-    const key = `${dimensionSnapshotPrefix(dim, session.batchId)}${SNAPSHOT_FILE}`;
-    const rows = await copyToLake(session, `SELECT * FROM ${rel('new', dim)}`, `${dim}.parquet`, key);
-    dimensions.push({ table: dim, key, rows });
-    dimensionFiles[dim] = key;
-    if (session.state.dimensions[dim] === undefined) {
-      dimensionChanges.push({ table: dim, key, rows });
+    const { objects, parts } = await writeSnapshot(session, dim);
+    dimensions.push(...objects);
+    dimensionFiles[dim] = dimensionSnapshotPrefix(dim, session.batchId);
+    dimensionParts[dim] = parts;
+    if (committedParts(session.state, dim).length === 0) {
+      dimensionChanges.push(...objects);
       continue;
     }
     const changesKey = dimensionChangesKey(dim, session.batchId);
@@ -70,7 +94,68 @@ export async function writeDimensions(
     );
     dimensionChanges.push({ table: dim, key: changesKey, rows: changes });
   }
-  return { dimensions, dimensionChanges, dimensionFiles };
+  return { dimensions, dimensionChanges, dimensionFiles, dimensionParts };
+}
+
+/**
+ * The files of the new snapshot of `dim`: the rewritten key ranges (split when too big)
+ * written and uploaded, the untouched ones copied from the committed folder.
+ */
+async function writeSnapshot(
+  session: BatchSession,
+  dim: string,
+): Promise<{ objects: CuratedObject[]; parts: DimensionPart[] }> {
+  const committed = committedParts(session.state, dim);
+  const incremental = isKeyed(dim) && committed.length > 0;
+  const columns = curatedColumns(warehouseTable(dim)).map(([n]) => ident(n));
+  let rows: string;
+  if (incremental) {
+    // The files the changed rows fall in, rebuilt: their members with the changed ones replaced.
+    const rebuilt = ident(`rebuilt_${dim}`);
+    await session.step(dim, [keyedNewSql(dim, ident(touchedRelation(dim)), rebuilt)]);
+    rows = `SELECT r.*, b.idx AS _part FROM ${rebuilt} r JOIN ${partBoundsSql(committed)} ON ${inPartSql(keyOrdinalSql(dim, 'r'))} WHERE b.idx IN (${partsOfKeysSql(dim, committed, rel('chg', dim))})`;
+  } else {
+    const source = isKeyed(dim) ? rel('chg', dim) : rel('new', dim);
+    rows = `SELECT *, 0 AS _part FROM ${source}`;
+  }
+  const snap = chunkedRelation(dim);
+  await session.step(dim, [chunkedSql(dim, `(${rows})`, snap)]);
+  const chunks = (await session.duck.all(chunksSql(dim, snap))).rows.map(([part, chunk, lo, n]) => ({
+    part: Number(part),
+    chunk: Number(chunk),
+    lo: Number(lo),
+    rows: Number(n),
+  }));
+  const planned = planParts(dim, committed, chunks);
+  // A dimension with no member still has a snapshot: one empty file, so readers find the table.
+  if (planned.length === 0) planned.push({ kind: 'write', part: 0, chunk: 0, rows: 0 });
+  const parts = planned.map((p, n) => ({
+    key: dimensionPartKey(dim, session.batchId, n),
+    ...(p.from === undefined ? {} : { from: p.from }),
+    rows: p.rows,
+  }));
+  for (const [n, p] of planned.entries()) {
+    if (p.kind !== 'write') continue;
+    const where = `WHERE _part = ${p.part} AND _chunk = ${p.chunk}`;
+    const key = parts[n]?.key ?? '';
+    const written = await copyToLake(
+      session,
+      `SELECT ${columns.join(', ')} FROM ${snap} ${where}`,
+      `${dim}-${n}.parquet`,
+      key,
+    );
+    if (written !== p.rows) {
+      throw new TransformSqlError(`snapshot file ${key} has ${written} rows, ${p.rows} expected`, {
+        context: { table: dim, batchId: session.batchId },
+      });
+    }
+  }
+  const copies = planned.flatMap((p, n) =>
+    p.kind === 'copy' ? [{ from: p.source, to: parts[n]?.key ?? '' }] : [],
+  );
+  await forEachLimit(copies, UPLOAD_CONCURRENCY, (c) => session.deps.lake.copy(c.from, c.to));
+  await session.step(dim, [`DROP TABLE IF EXISTS ${snap}`]);
+  return { objects: parts.map((p) => ({ table: dim, key: p.key, rows: p.rows })), parts };
 }
 
 /**

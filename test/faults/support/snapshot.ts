@@ -5,6 +5,7 @@ import { openDuck, sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
 import { readIngestState } from '../../../lambdas/kernel/lake/documents/ingest-state';
 import { readIngestManifest, readTransformManifest } from '../../../lambdas/kernel/lake/documents/manifests';
 import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
+import { snapshotFolderOf } from '../../../lambdas/kernel/lake/layout';
 import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 import { ident, type WarehouseTableDef, warehouseTables } from '../../../lambdas/kernel/schema';
 
@@ -64,7 +65,7 @@ async function lakeRows(root: string): Promise<Record<string, string[]>> {
           out[t.name] = [];
           continue;
         }
-        from = `read_parquet(${sqlString(lake.localPath(key))})`;
+        from = `read_parquet(${sqlString(join(lake.localPath(snapshotFolderOf(key).slice(0, -1)), '*.parquet'))})`;
       }
       const version =
         t.kind === 'fact'

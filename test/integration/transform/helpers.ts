@@ -3,6 +3,7 @@ import { LocalCatalog } from '../../../lambdas/kernel/catalog/local-catalog';
 import { type DuckSession, openDuck, sqlString } from '../../../lambdas/kernel/duckdb/duckdb';
 import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
+import { snapshotFolderOf } from '../../../lambdas/kernel/lake/layout';
 import { silentLog } from '../../../lambdas/kernel/logger';
 import { type TransformResult, transform } from '../../../lambdas/transform/transform';
 import type { RawFixture } from '../../support/raw-fixtures';
@@ -46,12 +47,13 @@ export function factFiles(fx: RawFixture, table: string): string {
   return `read_parquet(${sqlString(join(fx.lake.root, 'curated', table, 'dt=*', '*.parquet'))}, hive_partitioning = false)`;
 }
 
-/** `read_parquet(...)` of the committed snapshot of dimension `table`. */
+/** `read_parquet(...)` of the committed snapshot folder of dimension `table` (every file in it). */
 export async function dimensionFile(fx: RawFixture, table: string): Promise<string> {
   const { state } = await readTransformState(fx.lake);
   const key = state.dimensions[table];
   if (!key) throw new Error(`no committed snapshot of ${table}`);
-  return `read_parquet(${sqlString(fx.lake.localPath(key))}, hive_partitioning = false)`;
+  const folder = fx.lake.localPath(snapshotFolderOf(key).slice(0, -1));
+  return `read_parquet(${sqlString(join(folder, '*.parquet'))}, hive_partitioning = false)`;
 }
 
 /** Rows of the committed snapshot of `table`, ordered by `orderBy`. */

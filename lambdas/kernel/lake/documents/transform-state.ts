@@ -31,8 +31,24 @@ export interface TransformState {
   readonly current: Readonly<Record<string, readonly string[]>>;
   /** Per fact source table: Parquet of versions held for a missing dimension row, retried next batch. */
   readonly held: Readonly<Record<string, string>>;
-  /** Per dimension: the Parquet file of its committed snapshot. */
+  /**
+   * Per dimension: the folder of its committed snapshot (`curated/<dim>/snapshot=<batch>/`);
+   * in states written before snapshots had several files, the snapshot's one Parquet file.
+   */
   readonly dimensions: Readonly<Record<string, string>>;
+  /** Per dimension: the files of its committed snapshot, in key order (absent in older states). */
+  readonly dimensionParts?: Readonly<Record<string, readonly DimensionPart[]>>;
+}
+
+/**
+ * One file of a dimension snapshot: the members whose key (its ordinal: the integer, or a
+ * date's day number) is at least `from` and below the next file's `from`; the first file
+ * has no `from`, the last no upper bound.
+ */
+export interface DimensionPart {
+  readonly key: string;
+  readonly from?: number;
+  readonly rows: number;
 }
 
 export const EMPTY_STATE: TransformState = { seq: 0, ingestSeq: 0, current: {}, held: {}, dimensions: {} };
@@ -62,6 +78,9 @@ export const TRANSFORM_STATE: DocumentSpec<TransformState> = {
       .default({}),
     held: z.record(z.string(), lakeKey).default({}),
     dimensions: z.record(z.string(), lakeKey).default({}),
+    dimensionParts: z
+      .record(z.string(), z.array(z.object({ key: lakeKey, from: z.number().int().optional(), rows: count })))
+      .optional(),
   }),
 };
 

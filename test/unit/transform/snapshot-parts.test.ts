@@ -1,0 +1,70 @@
+import { EMPTY_STATE } from '../../../lambdas/kernel/lake/documents/transform-state';
+import {
+  committedParts,
+  keyOrdinalSql,
+  partBoundsSql,
+  planParts,
+} from '../../../lambdas/transform/batch/snapshot-parts';
+
+describe('snapshot files of a dimension', () => {
+  it('reads an older state that names one snapshot file as one file covering every key', () => {
+    const state = {
+      ...EMPTY_STATE,
+      dimensions: { dim_staff: 'curated/dim_staff/snapshot=a/part-0.parquet' },
+    };
+
+    expect(committedParts(state, 'dim_staff')).toEqual([
+      { key: 'curated/dim_staff/snapshot=a/part-0.parquet' },
+    ]);
+    expect(committedParts(state, 'dim_design')).toEqual([]);
+  });
+
+  it('gives each file the range from its own lower bound to the next one, open at both ends', () => {
+    expect(partBoundsSql([{}, { from: 100 }, { from: 250 }])).toBe(
+      '(VALUES (0, NULL::BIGINT, 100::BIGINT), (1, 100::BIGINT, 250::BIGINT), (2, 250::BIGINT, NULL::BIGINT)) b(idx, lo, hi)',
+    );
+  });
+
+  it('orders integer keys as themselves and dates by their day number', () => {
+    expect(keyOrdinalSql('dim_transaction')).toBe('CAST("transaction_id" AS BIGINT)');
+    expect(keyOrdinalSql('dim_date', 'r')).toContain(`date_diff('day', DATE '1970-01-01', r."date_id")`);
+  });
+
+  it('copies the files no chunk replaces and keeps the first lower bound of a split file', () => {
+    const committed = [
+      { key: 'a', rows: 10 },
+      { key: 'b', from: 100, rows: 20 },
+      { key: 'c', from: 200, rows: 30 },
+    ];
+    const chunks = [
+      { part: 1, chunk: 0, lo: 101, rows: 15 },
+      { part: 1, chunk: 1, lo: 150, rows: 15 },
+    ];
+
+    expect(planParts('dim_transaction', committed, chunks)).toEqual([
+      { kind: 'copy', from: undefined, source: 'a', rows: 10 },
+      { kind: 'write', from: 100, part: 1, chunk: 0, rows: 15 },
+      { kind: 'write', from: 150, part: 1, chunk: 1, rows: 15 },
+      { kind: 'copy', from: 200, source: 'c', rows: 30 },
+    ]);
+  });
+
+  it('writes every chunk of a first snapshot, the first one open below', () => {
+    const chunks = [
+      { part: 0, chunk: 0, lo: 1, rows: 5 },
+      { part: 0, chunk: 1, lo: 6, rows: 5 },
+    ];
+
+    expect(planParts('dim_transaction', [], chunks).map((p) => p.from)).toEqual([undefined, 6]);
+  });
+
+  it('refuses to copy a file whose row count it does not know', () => {
+    expect(() =>
+      planParts(
+        'dim_transaction',
+        [{ key: 'old.parquet' }, { key: 'b', from: 5, rows: 1 }],
+        [{ part: 1, chunk: 0, lo: 5, rows: 2 }],
+      ),
+    ).toThrow(/old.parquet/);
+  });
+});
