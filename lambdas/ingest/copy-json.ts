@@ -130,15 +130,31 @@ export class CopyJsonLines {
 
   /** Transcodes the complete rows of `chunk` (and of what earlier chunks left); returns finished output. */
   write(chunk: Buffer): Buffer[] {
-    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
     const done: Buffer[] = [];
     let start = 0;
+    if (this.carry) {
+      // Only the row split across chunks is joined, not the whole chunk.
+      const end = chunk.indexOf(B.LF);
+      if (end === -1) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        return done;
+      }
+      const joined = Buffer.concat([this.carry, chunk.subarray(0, end + 1)]);
+      this.carry = undefined;
+      this.rowsOf(joined, 0, done);
+      start = end + 1;
+    }
+    this.rowsOf(chunk, start, done);
+    return done;
+  }
+
+  private rowsOf(data: Buffer, from: number, done: Buffer[]): void {
+    let start = from;
     while (start < data.length) {
       const end = data.indexOf(B.LF, start);
       if (end === -1) {
         this.carry = Buffer.from(data.subarray(start));
-        break;
+        return;
       }
       // Worst case: every byte becomes a six-byte \u00XX escape.
       const need = this.fixedBytes + 6 * (end - start);
@@ -150,7 +166,6 @@ export class CopyJsonLines {
       this.row(data, start, end);
       start = end + 1;
     }
-    return done;
   }
 
   /** The output not yet returned; throws when the input ended inside a row. */
