@@ -11,7 +11,13 @@ import {
   transformManifestKey,
 } from '../../lambdas/kernel/lake/layout';
 import { LocalLakeStore } from '../../lambdas/kernel/lake/local-lake-store';
-import { duckdbType, ident, type WarehouseTableDef, warehouseTable } from '../../lambdas/kernel/schema';
+import {
+  duckdbType,
+  factPartitionOf,
+  ident,
+  type WarehouseTableDef,
+  warehouseTable,
+} from '../../lambdas/kernel/schema';
 
 /** A curated row: column → value as DuckDB casts it from text/number (money and dates as strings). */
 export type CuratedRow = Readonly<Record<string, string | number | boolean | null>>;
@@ -37,7 +43,7 @@ export interface CuratedBatchInput {
 /**
  * A local lake in a temp folder holding curated batches exactly as the transform stage writes
  * them (the curated zone contract): Parquet written by DuckDB with `duckdbType()` columns,
- * facts under `dt=<created_date>` partitions, dimension snapshots under `snapshot=<batch>/`,
+ * facts under `dt=` partitions of their created date's year, dimension snapshots under `snapshot=<batch>/`,
  * a `TransformManifest` per batch and `state/transform.json` committing it.
  */
 export class CuratedLakeFixture {
@@ -78,7 +84,7 @@ export class CuratedLakeFixture {
     }
     let n = 0;
     for (const [name, rows] of Object.entries(input.facts ?? {})) {
-      for (const [dt, part] of groupBy(rows, (r) => String(r.created_date))) {
+      for (const [dt, part] of groupBy(rows, (r) => factPartitionOf(String(r.created_date)))) {
         const key = factKey(name, dt, batchId, n++);
         await this.writeParquet(warehouseTable(name), part, key);
         facts.push({ table: name, key, rows: part.length });
