@@ -65,10 +65,9 @@ export interface TableGenerator {
 const SALES = 6;
 const PURCHASE = 7;
 
-const created = (ms: number) => {
-  const t = timestamp(ms);
-  return { created_at: t, last_updated: t };
-};
+/** When the reference tables' rows were created (and last updated). */
+const AT_BEGINNING = timestamp(BEGINNING);
+const AT_STAFFING = timestamp(BEGINNING + 1601);
 
 /** The order a transaction or payment settles (its keys come from `transactionKeys`). */
 const settled = (key: RowKey): OrderRef => key.order ?? { kind: 'SALE', id: key.id };
@@ -102,7 +101,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
         postal_code: postal,
         country,
         phone,
-        ...created(BEGINNING),
+        created_at: AT_BEGINNING,
+        last_updated: AT_BEGINNING,
       };
     },
   },
@@ -121,7 +121,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
         legal_address_id: `${address}`,
         commercial_contact: commercial,
         delivery_contact: delivery,
-        ...created(BEGINNING + 1601),
+        created_at: AT_STAFFING,
+        last_updated: AT_STAFFING,
       };
     },
   },
@@ -132,7 +133,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
     row: (_, { id }) => ({
       currency_id: `${id}`,
       currency_code: CURRENCIES[id - 1] as string,
-      ...created(BEGINNING),
+      created_at: AT_BEGINNING,
+      last_updated: AT_BEGINNING,
     }),
   },
   {
@@ -146,7 +148,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
         department_name: DEPARTMENTS[id - 1] as string,
         location: r.pick(OFFICES),
         manager,
-        ...created(BEGINNING),
+        created_at: AT_BEGINNING,
+        last_updated: AT_BEGINNING,
       };
     },
   },
@@ -160,12 +163,14 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
       const at = BEGINNING + Math.floor((ORDERS_TO - BEGINNING) * fraction) + r.int(0, 999);
       const name = r.pick(DESIGN_NAMES);
       const file = `${name.toLowerCase()}-${dateText(BEGINNING - r.int(0, 400) * DAY).replaceAll('-', '')}-${token(r, 4, LOWER_ALNUM)}.json`;
+      const t = timestamp(at);
       return {
         design_id: `${id}`,
         design_name: name,
         file_location: r.pick(FILE_LOCATIONS),
         file_name: file,
-        ...created(at),
+        created_at: t,
+        last_updated: t,
       };
     },
   },
@@ -176,7 +181,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
     row: (_, { id }) => ({
       payment_type_id: `${id}`,
       payment_type_name: PAYMENT_TYPES[id - 1] as string,
-      ...created(BEGINNING),
+      created_at: AT_BEGINNING,
+      last_updated: AT_BEGINNING,
     }),
   },
   {
@@ -192,7 +198,8 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
         last_name: last,
         email_address: `${first}.${last}@terrifictotes.com`.toLowerCase(),
         department_id: `${r.int(1, DEPARTMENTS.length)}`,
-        ...created(BEGINNING + 1601),
+        created_at: AT_STAFFING,
+        last_updated: AT_STAFFING,
       };
     },
   },
@@ -207,9 +214,11 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
       const delivery = dateText(o.createdMs + r.weighted(DELIVERY_WEIGHTS) * DAY);
       const payment = dateText(o.createdMs + r.weighted(PAYMENT_WEIGHTS) * DAY);
       const location = r.int(1, plan.addresses);
+      const t = timestamp(o.createdMs);
       return {
         sales_order_id: `${id}`,
-        ...created(o.createdMs),
+        created_at: t,
+        last_updated: t,
         design_id: `${design}`,
         staff_id: `${staff}`,
         counterparty_id: `${o.counterpartyId}`,
@@ -233,9 +242,11 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
       const delivery = dateText(o.createdMs + r.weighted(DELIVERY_WEIGHTS) * DAY);
       const payment = dateText(o.createdMs + r.weighted(PAYMENT_WEIGHTS) * DAY);
       const location = r.int(1, plan.addresses);
+      const t = timestamp(o.createdMs);
       return {
         purchase_order_id: `${id}`,
-        ...created(o.createdMs),
+        created_at: t,
+        last_updated: t,
         staff_id: `${staff}`,
         counterparty_id: `${o.counterpartyId}`,
         item_code: item,
@@ -255,12 +266,14 @@ export const TABLE_GENERATORS: readonly TableGenerator[] = [
     keys: transactionKeys,
     row: (ctx, key) => {
       const order = settled(key);
+      const t = timestamp(orderOf(ctx, order).createdMs);
       return {
         transaction_id: `${key.id}`,
         transaction_type: order.kind,
         sales_order_id: order.kind === 'SALE' ? `${order.id}` : N,
         purchase_order_id: order.kind === 'PURCHASE' ? `${order.id}` : N,
-        ...created(orderOf(ctx, order).createdMs),
+        created_at: t,
+        last_updated: t,
       };
     },
   },
