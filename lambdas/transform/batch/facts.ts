@@ -111,7 +111,7 @@ function emptyHeldSql(fact: WarehouseTableDef): string {
   return `CREATE OR REPLACE TEMP TABLE ${rel('held', source)} AS SELECT *, NULL::VARCHAR AS _column FROM ${rel('chg', source)} WHERE false`;
 }
 
-/** The partition of a fact row ({@link FACT_PARTITION}): the first day of its `created_date`'s month. */
+/** The partition of a fact row ({@link FACT_PARTITION}): the first day of its `created_date`'s year. */
 export function factPartitionExpr(fact: WarehouseTableDef): string {
   const date = factExpr(fact, column(fact, FACT_PARTITION.column));
   return `CAST(date_trunc(${sqlString(FACT_PARTITION.grain)}, ${date}) AS DATE)`;
