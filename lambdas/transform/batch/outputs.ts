@@ -25,14 +25,15 @@ import type { QuarantineCount, QuarantineReason } from './quarantine';
 import { BATCH_TABLES, curatedColumns, rel } from './relations';
 import type { BatchSession } from './session';
 import {
-  chunkedSql,
-  chunksSql,
+  type Chunk,
   committedParts,
-  inPartSql,
   keyOrdinalSql,
-  partBoundsSql,
+  ordinalsAtSql,
+  partRowsSql,
   partsOfKeysSql,
   planParts,
+  snapshotRowsSql,
+  splitRows,
 } from './snapshot-parts';
 import { defineCurrent } from './versions';
 
@@ -53,8 +54,8 @@ export interface DimensionOutputs {
   readonly dimensionParts: Record<string, readonly DimensionPart[]>;
 }
 
-/** The snapshot being written: its rows with `_part` (which committed file they replace) and `_chunk`. */
-const chunkedRelation = (dim: string): string => ident(`snap_${dim}`);
+/** The rows of the snapshot files being written, with `_part`: the committed file they replace. */
+const snapshotRelation = (dim: string): string => ident(`snap_${dim}`);
 
 /**
  * Writes the new snapshot of each changed dimension and the file of its new or changed
@@ -108,39 +109,63 @@ async function writeSnapshot(
   const committed = committedParts(session.state, dim);
   const incremental = isKeyed(dim) && committed.length > 0;
   const columns = curatedColumns(warehouseTable(dim)).map(([n]) => ident(n));
-  let rows: string;
+  const snap = snapshotRelation(dim);
   if (incremental) {
     // The files the changed rows fall in, rebuilt: their members with the changed ones replaced.
+    const changed = await session.duck.all(partsOfKeysSql(dim, committed, rel('chg', dim)));
     const rebuilt = ident(`rebuilt_${dim}`);
-    await session.step(dim, [keyedNewSql(dim, ident(touchedRelation(dim)), rebuilt)]);
-    rows = `SELECT r.*, b.idx AS _part FROM ${rebuilt} r JOIN ${partBoundsSql(committed)} ON ${inPartSql(keyOrdinalSql(dim, 'r'))} WHERE b.idx IN (${partsOfKeysSql(dim, committed, rel('chg', dim))})`;
+    await session.step(dim, [
+      keyedNewSql(dim, ident(touchedRelation(dim)), rebuilt),
+      snapshotRowsSql(
+        dim,
+        rebuilt,
+        committed,
+        snap,
+        changed.rows.map(([i]) => Number(i)),
+      ),
+    ]);
   } else {
-    const source = isKeyed(dim) ? rel('chg', dim) : rel('new', dim);
-    rows = `SELECT *, 0 AS _part FROM ${source}`;
+    await session.step(dim, [
+      snapshotRowsSql(dim, isKeyed(dim) ? rel('chg', dim) : rel('new', dim), [], snap),
+    ]);
   }
-  const snap = chunkedRelation(dim);
-  await session.step(dim, [chunkedSql(dim, `(${rows})`, snap)]);
-  const chunks = (await session.duck.all(chunksSql(dim, snap))).rows.map(([part, chunk, lo, n]) => ({
-    part: Number(part),
-    chunk: Number(chunk),
-    lo: Number(lo),
-    rows: Number(n),
-  }));
+  const chunks: Chunk[] = [];
+  for (const [part, n] of (await session.duck.all(partRowsSql(snap))).rows) {
+    const [idx, rows] = [Number(part), Number(n)];
+    const at = splitRows(rows);
+    const firsts =
+      at.length === 0
+        ? []
+        : (await session.duck.all(ordinalsAtSql(dim, snap, idx, at))).rows.map(([o]) => Number(o));
+    const starts = [0, ...at, rows];
+    for (let c = 0; c < starts.length - 1; c++) {
+      chunks.push({
+        part: idx,
+        first: c === 0 ? undefined : firsts[c - 1],
+        rows: (starts[c + 1] ?? 0) - (starts[c] ?? 0),
+      });
+    }
+  }
   const planned = planParts(dim, committed, chunks);
   // A dimension with no member still has a snapshot: one empty file, so readers find the table.
-  if (planned.length === 0) planned.push({ kind: 'write', part: 0, chunk: 0, rows: 0 });
+  if (planned.length === 0) planned.push({ kind: 'write', part: 0, rows: 0 });
   const parts = planned.map((p, n) => ({
     key: dimensionPartKey(dim, session.batchId, n),
     ...(p.from === undefined ? {} : { from: p.from }),
     rows: p.rows,
   }));
+  const ordinal = keyOrdinalSql(dim);
   for (const [n, p] of planned.entries()) {
     if (p.kind !== 'write') continue;
-    const where = `WHERE _part = ${p.part} AND _chunk = ${p.chunk}`;
+    const where = [
+      `_part = ${p.part}`,
+      ...(p.lo === undefined ? [] : [`${ordinal} >= ${p.lo}`]),
+      ...(p.hi === undefined ? [] : [`${ordinal} < ${p.hi}`]),
+    ].join(' AND ');
     const key = parts[n]?.key ?? '';
     const written = await copyToLake(
       session,
-      `SELECT ${columns.join(', ')} FROM ${snap} ${where}`,
+      `SELECT ${columns.join(', ')} FROM ${snap} WHERE ${where}`,
       `${dim}-${n}.parquet`,
       key,
     );

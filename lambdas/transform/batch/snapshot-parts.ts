@@ -53,44 +53,68 @@ export function keyOrdinalSql(dim: string, qualifier?: string): string {
 }
 
 /**
- * The key ranges of `parts` as a relation `alias(idx, lo, hi)`: file `idx` holds the ordinals
- * in [lo, hi), a NULL bound being open.
+ * The index of the file of `parts` a member falls in: a CASE over the files' lower bounds
+ * (vectorised; a range join against a bounds table would be a nested loop).
  */
-export function partBoundsSql(parts: readonly Pick<SnapshotPart, 'from'>[], alias = 'b'): string {
-  const bound = (n: number | undefined) => (n === undefined ? 'NULL::BIGINT' : `${Math.trunc(n)}::BIGINT`);
-  const rows = parts.map((p, i) => `(${i}, ${bound(p.from)}, ${bound(parts[i + 1]?.from)})`);
-  return `(VALUES ${rows.join(', ')}) ${alias}(idx, lo, hi)`;
+export function partIndexSql(
+  dim: string,
+  parts: readonly Pick<SnapshotPart, 'from'>[],
+  qualifier?: string,
+): string {
+  const ordinal = keyOrdinalSql(dim, qualifier);
+  const whens = parts.slice(1).map((p, i) => {
+    if (p.from === undefined) throw new RangeError(`snapshot file ${i + 1} of ${dim} has no lower bound`);
+    return `WHEN ${ordinal} < ${Math.trunc(p.from)} THEN ${i}`;
+  });
+  return whens.length === 0 ? '0' : `CASE ${whens.join(' ')} ELSE ${parts.length - 1} END`;
 }
-
-/** True for an ordinal inside the range of bounds row `alias`. */
-export const inPartSql = (ordinal: string, alias = 'b'): string =>
-  `(${alias}.lo IS NULL OR ${ordinal} >= ${alias}.lo) AND (${alias}.hi IS NULL OR ${ordinal} < ${alias}.hi)`;
 
 /** The indexes of the files of `parts` that the keys of `relation` fall in, ascending. */
 export function partsOfKeysSql(dim: string, parts: readonly SnapshotPart[], relation: string): string {
-  return `SELECT DISTINCT b.idx FROM ${relation} r JOIN ${partBoundsSql(parts)} ON ${inPartSql(keyOrdinalSql(dim, 'r'))} ORDER BY 1`;
+  return `SELECT DISTINCT ${partIndexSql(dim, parts)} AS idx FROM ${relation} ORDER BY 1`;
 }
 
 /**
- * `target`: the rows of `source` (which has a `_part` column) with `_chunk`, the file of
- * its part each row goes to: 0 for a part of at most {@link MAX_PART_ROWS} rows, else one of
- * `floor(rows / PART_ROWS)` equal runs in key order (each of PART_ROWS to MAX_PART_ROWS rows). Sorted, so each file is read in key
- * order and DuckDB's zone maps skip the others' rows.
+ * `target`: the rows of `source` with `_part`, the committed file each falls in (0 without
+ * committed files), only those of the files `only` when given. Not sorted (a sort of a
+ * million rows costs more than the rewrite): the committed files are in key order and read
+ * in turn, so `_part` comes clustered and DuckDB's zone maps skip the other files' rows; a
+ * file's changed rows come last.
  */
-export function chunkedSql(dim: string, source: string, target: string): string {
+export function snapshotRowsSql(
+  dim: string,
+  source: string,
+  parts: readonly SnapshotPart[],
+  target: string,
+  only?: readonly number[],
+): string {
+  const index = partIndexSql(dim, parts);
+  const where = only === undefined ? '' : ` WHERE ${index} IN (${only.join(', ')})`;
+  return `CREATE OR REPLACE TEMP TABLE ${target} AS SELECT *, ${index} AS _part FROM ${source}${where}`;
+}
+
+/** Rows per `_part` of {@link snapshotRowsSql}'s table. */
+export const partRowsSql = (target: string): string =>
+  `SELECT _part, count(*) FROM ${target} GROUP BY 1 ORDER BY 1`;
+
+/**
+ * Where a file of `rows` members splits: none up to {@link MAX_PART_ROWS}, else the row
+ * numbers (0-based, in key order) that start each of `floor(rows / PART_ROWS)` near-equal
+ * files after the first, so every file holds PART_ROWS to MAX_PART_ROWS members.
+ */
+export function splitRows(rows: number): number[] {
+  if (rows <= MAX_PART_ROWS) return [];
+  const n = Math.floor(rows / PART_ROWS);
+  return Array.from({ length: n - 1 }, (_, c) => Math.ceil(((c + 1) * rows) / n));
+}
+
+/** The key ordinals of the members at row numbers `at` of file `part` in {@link snapshotRowsSql}'s table. */
+export function ordinalsAtSql(dim: string, target: string, part: number, at: readonly number[]): string {
   const key = ident(warehouseTable(dim).naturalKey);
-  return `CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT * EXCLUDE (_rn, _n), CASE WHEN _n > ${MAX_PART_ROWS} THEN _rn * (_n // ${PART_ROWS}) // _n ELSE 0 END AS _chunk
-FROM (SELECT *, row_number() OVER (PARTITION BY _part ORDER BY ${key}) - 1 AS _rn, count(*) OVER (PARTITION BY _part) AS _n FROM ${source})
-ORDER BY _part, ${key}`;
+  return `SELECT o FROM (SELECT ${keyOrdinalSql(dim)} AS o, row_number() OVER (ORDER BY ${key}) - 1 AS rn FROM ${target} WHERE _part = ${part}) WHERE rn IN (${at.join(', ')}) ORDER BY o`;
 }
 
-/** The files `chunkedSql`'s table makes: part, chunk, its first ordinal, its rows. */
-export function chunksSql(dim: string, chunked: string): string {
-  return `SELECT _part, _chunk, min(${keyOrdinalSql(dim)}) AS lo, count(*) AS n FROM ${chunked} GROUP BY ALL ORDER BY ALL`;
-}
-
-/** One file of the new snapshot: copied from the committed one, or written from `chunk`. */
+/** One file of the new snapshot: copied from the committed one, or written from rows of `part`. */
 export type PlannedPart =
   | {
       readonly kind: 'copy';
@@ -102,16 +126,17 @@ export type PlannedPart =
       readonly kind: 'write';
       readonly from?: number | undefined;
       readonly part: number;
-      readonly chunk: number;
+      /** The ordinals of its rows: at least `lo`, below `hi` (unbounded when absent) within `part`. */
+      readonly lo?: number | undefined;
+      readonly hi?: number | undefined;
       readonly rows: number;
     };
 
-/** A chunk of a rewritten part, as {@link chunksSql} answers it. */
+/** A file a rewritten part becomes. */
 export interface Chunk {
   readonly part: number;
-  readonly chunk: number;
-  /** Its lowest key ordinal. */
-  readonly lo: number;
+  /** The key ordinal of its first member; absent for the part's first chunk. */
+  readonly first?: number | undefined;
   readonly rows: number;
 }
 
@@ -138,7 +163,14 @@ export function planParts(
       continue;
     }
     for (const [i, c] of mine.entries()) {
-      planned.push({ kind: 'write', from: i === 0 ? p.from : c.lo, part: idx, chunk: c.chunk, rows: c.rows });
+      planned.push({
+        kind: 'write',
+        from: i === 0 ? p.from : c.first,
+        part: idx,
+        lo: i === 0 ? undefined : c.first,
+        hi: mine[i + 1]?.first,
+        rows: c.rows,
+      });
     }
   }
   return planned;
