@@ -271,7 +271,9 @@ async function captureTable(input: CaptureInput): Promise<{ result: TableIngestR
   // An incremental run that will check the key fingerprint finds the changed rows and the
   // fingerprint in one pass, then reads only the changed rows' pages.
   const probe =
-    input.since.mode === 'horizon' && previous?.keysKey !== undefined ? await probeTable(input) : undefined;
+    input.since.mode === 'horizon' && previous?.keysKey !== undefined
+      ? await probeTable(input, input.since.xid)
+      : undefined;
   const byTid =
     probe !== undefined &&
     probe.tids !== undefined &&
@@ -425,17 +427,16 @@ interface Probe {
 }
 
 /** The key fingerprint and the changed rows' TIDs of a table, in one pass ({@link captureProbeSql}). */
-async function probeTable(input: CaptureInput): Promise<Probe> {
-  await setCaptureParameters(input);
-  const { rows } = await input.source.query<{
-    count: string;
-    sum: string;
-    changed: number;
-    tids: string | null;
-  }>(captureProbeSql(input.table));
+async function probeTable(input: CaptureInput, xid: string): Promise<Probe> {
+  const { rows } = await input.source.query<{ count: string; sum: string; tids: string | null }>(
+    captureProbeSql(input.table),
+    [xid],
+  );
   const row = rows[0];
   if (!row) throw new IngestError(`the capture probe of ${input.table.name} returned no row`);
-  return { count: row.count, sum: row.sum, changed: row.changed, ...(row.tids ? { tids: row.tids } : {}) };
+  // Each TID is one "(block,offset)" in the array literal.
+  const changed = row.tids ? row.tids.split('(').length - 1 : 0;
+  return { count: row.count, sum: row.sum, changed, ...(row.tids ? { tids: row.tids } : {}) };
 }
 
 /** Every primary key of the table, ascending, streamed with COPY. */
