@@ -187,7 +187,7 @@ async function definePrevious(session: BatchSession, dim: string): Promise<void>
  */
 async function defineTouched(session: BatchSession, dim: string): Promise<void> {
   const parts = committedParts(session.state, dim);
-  const touched = await session.duck.all(partsOfKeysSql(dim, parts, rel('part', dim)));
+  const touched = await session.query(dim, partsOfKeysSql(dim, parts, rel('part', dim)));
   const paths: string[] = [];
   for (const [idx] of touched.rows) paths.push(await session.localCopy(parts[Number(idx)]?.key ?? ''));
   await session.step(dim, [snapshotViewSql(touchedRelation(dim), paths, dim)]);

@@ -112,7 +112,7 @@ async function writeSnapshot(
   const snap = snapshotRelation(dim);
   if (incremental) {
     // The files the changed rows fall in, rebuilt: their members with the changed ones replaced.
-    const changed = await session.duck.all(partsOfKeysSql(dim, committed, rel('chg', dim)));
+    const changed = await session.query(dim, partsOfKeysSql(dim, committed, rel('chg', dim)));
     const rebuilt = ident(`rebuilt_${dim}`);
     await session.step(dim, [
       keyedNewSql(dim, ident(touchedRelation(dim)), rebuilt),
@@ -130,13 +130,13 @@ async function writeSnapshot(
     ]);
   }
   const chunks: Chunk[] = [];
-  for (const [part, n] of (await session.duck.all(partRowsSql(snap))).rows) {
+  for (const [part, n] of (await session.query(dim, partRowsSql(snap))).rows) {
     const [idx, rows] = [Number(part), Number(n)];
     const at = splitRows(rows);
     const firsts =
       at.length === 0
         ? []
-        : (await session.duck.all(ordinalsAtSql(dim, snap, idx, at))).rows.map(([o]) => Number(o));
+        : (await session.query(dim, ordinalsAtSql(dim, snap, idx, at))).rows.map(([o]) => Number(o));
     const starts = [0, ...at, rows];
     for (let c = 0; c < starts.length - 1; c++) {
       chunks.push({
