@@ -113,8 +113,10 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
     for (const plan of plans) {
       const paths: string[] = [];
       for (const key of plan.replaced) paths.push(await localCopy(deps.lake, key, work));
-      const key = compactedFactKey(plan.table, plan.dt, id);
-      const file = join(work, `${plan.table}-${plan.dt}.parquet`);
+      // A partition folded into several files names each after the compaction id (crash
+      // recovery finds them by it).
+      const key = compactedFactKey(plan.table, plan.dt, plan.part === 0 ? id : `${id}-${plan.part}`);
+      const file = join(work, `${plan.table}-${plan.dt}-${plan.part}.parquet`);
       const naturalKey = ident(factTables.find((t) => t.name === plan.table)?.naturalKey ?? '');
       const stats = await duck.all(
         `COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false) ORDER BY ${naturalKey}, observed_at) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
@@ -129,6 +131,8 @@ export async function compactFacts(deps: CompactDeps): Promise<CompactionResult>
         bytesOut: (await stat(file)).size,
       });
       await deps.lake.upload(file, key);
+      // Scratch space stays bounded by one plan: the downloaded inputs go once merged.
+      await rm(join(work, 'in'), { recursive: true, force: true });
       compactions.push({ table: plan.table, dt: plan.dt, replaced: plan.replaced, key, rows });
       await rm(file, { force: true });
     }
@@ -186,12 +190,13 @@ async function deleteReplaced(lake: LakeStore, compactions: readonly Compaction[
   for (const c of compactions) for (const key of c.replaced) await lake.delete(key);
 }
 
-/** A partition to compact: the files it replaces and their bytes. */
+/** Files of a partition to merge into one: which, their bytes, and the output's number. */
 interface Plan {
   readonly table: string;
   readonly dt: string;
   readonly replaced: readonly string[];
   readonly bytes: number;
+  readonly part: number;
 }
 
 /** A fact file compaction may replace. */
@@ -226,43 +231,61 @@ async function planCompactions(deps: CompactDeps): Promise<Plan[]> {
       partitions.set(dt, [...(partitions.get(dt) ?? []), { key, bytes, inPlace: day === dt }]);
     }
     for (const [dt, files] of partitions) {
-      const replaced = filesToReplace(files, threshold, target);
-      if (replaced.length > 0)
+      filesToReplace(files, threshold, target).forEach((group, part) => {
         plans.push({
           table: fact.name,
           dt,
-          replaced: replaced.map((f) => f.key),
-          bytes: replaced.reduce((n, f) => n + f.bytes, 0),
+          replaced: group.map((f) => f.key),
+          bytes: group.reduce((n, f) => n + f.bytes, 0),
+          part,
         });
+      });
     }
   }
   return plans;
 }
 
 /**
- * The files of one partition to merge into one: every file to fold plus the small ones; else,
- * when more than `threshold` files are under `target`, the smallest of them whose sizes add
- * up to at most `target` (at least two, or nothing).
+ * The groups of files of one partition to merge, each into one new file. Files to fold (under
+ * a finer partition) are all taken, with the partition's small files, in groups of at most
+ * `target` bytes (a file of the target or more alone), so each new file is about the target
+ * at most. Otherwise, when more than `threshold` files are under `target`: one group of the
+ * smallest of them whose sizes add up to at most `target` (at least two, or none).
  */
 export function filesToReplace<F extends FactFile>(
   files: readonly F[],
   threshold: number,
   target: number,
-): F[] {
-  const small = files
-    .filter((f) => f.inPlace && f.bytes < target)
-    .sort((a, b) => a.bytes - b.bytes || (a.key < b.key ? -1 : 1));
+): F[][] {
+  const bySize = (a: F, b: F) => a.bytes - b.bytes || (a.key < b.key ? -1 : 1);
+  const small = files.filter((f) => f.inPlace && f.bytes < target).sort(bySize);
   const strays = files.filter((f) => !f.inPlace);
-  if (strays.length > 0) return [...strays, ...small];
+  if (strays.length > 0) {
+    const groups = pack([...strays, ...small].sort(bySize), target);
+    // A lone file already in place would be rewritten for nothing.
+    return groups.filter((g) => g.length > 1 || g.some((f) => !f.inPlace));
+  }
   if (small.length <= threshold) return [];
-  const merged: F[] = [];
+  const [first] = pack(small, target);
+  return first && first.length >= 2 ? [first] : [];
+}
+
+/** Consecutive groups of `files` (in their order) of at most `target` bytes each, none empty. */
+function pack<F extends FactFile>(files: readonly F[], target: number): F[][] {
+  const groups: F[][] = [];
+  let group: F[] = [];
   let bytes = 0;
-  for (const f of small) {
-    if (bytes + f.bytes > target) break;
-    merged.push(f);
+  for (const f of files) {
+    if (group.length > 0 && bytes + f.bytes > target) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(f);
     bytes += f.bytes;
   }
-  return merged.length >= 2 ? merged : [];
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** A local path with the object's bytes: in place for a local lake, else a download. */

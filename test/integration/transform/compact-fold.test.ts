@@ -131,6 +131,34 @@ describe.each([
     expect(Number(count?.[0])).toBe(5 + FULL_IDS.count);
   });
 
+  it('folds a big file of a month partition into a file of its own, beside the merged small ones', async () => {
+    const big = `${prefix}/dt=2024-03-01/big-0.parquet`;
+    await writeFacts(
+      lake,
+      join(dir, 'in'),
+      big,
+      `SELECT (100000 + i) AS sales_order_id, TIMESTAMP '2024-03-20 10:00:00' + to_seconds(hash(i) % 100000) AS observed_at FROM range(${FULL_IDS.count}) r(i)`,
+    );
+    expect((await sizes(lake)).get(big)).toBeGreaterThanOrEqual(TARGET);
+
+    const result = await compact();
+
+    const year = result.compactions.filter((c) => c.dt === '2024-01-01');
+    expect(year.map((c) => [...c.replaced].sort())).toEqual([
+      [
+        `${prefix}/dt=2024-01-01/old-0.parquet`,
+        `${prefix}/dt=2024-10-31/old-0.parquet`,
+        `${prefix}/dt=2024-11-01/old-0.parquet`,
+      ],
+      [big],
+    ]);
+    expect(year.map((c) => c.rows)).toEqual([4, FULL_IDS.count]);
+    expect(new Set(result.compactions.map((c) => c.key)).size).toBe(result.compactions.length);
+    const after = await sizes(lake);
+    expect([...after.keys()].filter((k) => k.includes('/dt=2024-01-01/'))).toHaveLength(3);
+    expect([...after.keys()].some((k) => k.includes('/dt=2024-03-01/'))).toBe(false);
+  });
+
   it('leaves the year partitions alone once they are folded and have few small files', async () => {
     await compact();
     const again = await compact();
