@@ -8,8 +8,9 @@
  * compaction rewrites at most about `targetBytes` per partition. Files still under the
  * partitions of a finer grain (a lake written before facts were partitioned by year, see
  * `FACT_PARTITION` in the schema module) are folded into their partition on the next
- * compaction whatever their size, together with that partition's small files: Athena's
- * projection lists only the partitions of the current grain.
+ * compaction whatever their size, together with that partition's small files, in new files
+ * of at most about the target each: Athena's projection lists only the partitions of the
+ * current grain.
  *
  * Protocol, under the pipeline lease, after the load: write the new files (new keys, never
  * overwriting) → write the compaction record → commit `state/compaction.json` (compare and

@@ -48,7 +48,8 @@ export const dimensionChangesKey = (table: string, batchId: string): string =>
 
 /**
  * `curated/<fact>/dt=YYYY-MM-DD/compacted-<batch>.parquet`: one file holding the rows of the
- * files of a partition that compaction replaced (a new key, never an existing one).
+ * files of a partition that compaction replaced (a new key, never an existing one). `<batch>`
+ * is the compaction id, followed by `-<n>` for the further files of a partition folded into several.
  */
 export const compactedFactKey = (table: string, dt: string, batchId: string): string =>
   `curated/${table}/dt=${dt}/compacted-${batchId}.parquet`;
