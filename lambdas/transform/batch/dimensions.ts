@@ -172,11 +172,23 @@ function snapshotViewSql(name: string, paths: readonly string[], dim: string): s
   return `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS SELECT ${castColumns(columns)} FROM read_parquet([${files}], hive_partitioning = false)`;
 }
 
+/** Local copies of snapshot files per batch: a file both a keyed rebuild and a fact reference read is downloaded once. */
+const localCopies = new WeakMap<BatchSession, Map<string, Promise<string>>>();
+
+/** A local path of the committed snapshot file `key` (the file itself in a folder lake). */
+function snapshotFile(session: BatchSession, key: string): Promise<string> {
+  const copies = localCopies.get(session) ?? new Map<string, Promise<string>>();
+  localCopies.set(session, copies);
+  const path = copies.get(key) ?? session.localCopy(key);
+  copies.set(key, path);
+  return path;
+}
+
 /** `prev_<dim>`: the committed snapshot (every file), or empty. */
 async function definePrevious(session: BatchSession, dim: string): Promise<void> {
   if (session.has('prev', dim)) return;
   const paths: string[] = [];
-  for (const p of committedParts(session.state, dim)) paths.push(await session.localCopy(p.key));
+  for (const p of committedParts(session.state, dim)) paths.push(await snapshotFile(session, p.key));
   await session.step(dim, [snapshotViewSql(relation('prev', dim), paths, dim)]);
   session.define('prev', dim);
 }
@@ -189,7 +201,7 @@ async function defineTouched(session: BatchSession, dim: string): Promise<void> 
   const parts = committedParts(session.state, dim);
   const touched = await session.query(dim, partsOfKeysSql(dim, parts, rel('part', dim)));
   const paths: string[] = [];
-  for (const [idx] of touched.rows) paths.push(await session.localCopy(parts[Number(idx)]?.key ?? ''));
+  for (const [idx] of touched.rows) paths.push(await snapshotFile(session, parts[Number(idx)]?.key ?? ''));
   await session.step(dim, [snapshotViewSql(touchedRelation(dim), paths, dim)]);
 }
 

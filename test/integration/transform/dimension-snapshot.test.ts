@@ -404,4 +404,34 @@ describe('a dimension snapshot of several files on S3 (local S3 server)', () => 
     );
     expect([Number(row?.n), Number(row?.k)]).toEqual([MEMBERS + 10, MEMBERS + 10]);
   });
+
+  it('downloads each snapshot file once when a fact reference needs the whole dimension too', async () => {
+    const client = server.client();
+    const s3 = new S3LakeStore(client, { bucket: 'lake', prefix: 'refs' });
+    await fx.commitRun(
+      { transaction: ids(1, MEMBERS).map((id) => ({ op: 'c', row: transaction(id) })) },
+      at(0),
+    );
+    await sync(fx.lake, s3);
+    await runTransform(fx, { lake: s3 });
+    const old = parts((await readTransformState(s3)).state);
+    const payment = { ...(generatedRows('payment')[0] as SourceRow), transaction_id: MEMBERS + 1 };
+    await fx.commitRun(
+      {
+        transaction: [{ op: 'c', row: transaction(MEMBERS + 1) }],
+        payment: [{ op: 'c', row: payment }],
+      },
+      at(1),
+    );
+    await sync(fx.lake, s3);
+    const operations = recordOperations(client);
+
+    await runTransform(fx, { lake: s3 });
+    const gets = operations
+      .filter((o) => o.op === 'GetObject' && o.key.startsWith(`refs/curated/${DIM}/`))
+      .map((o) => o.key)
+      .sort();
+
+    expect(gets).toEqual(old.map((p) => `refs/${p.key}`).sort());
+  });
 });
