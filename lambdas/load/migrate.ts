@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Client } from 'pg';
+import { addMissingCurrentViewColumns } from '../kernel/catalog/warehouse-current-views';
 import type { Log } from '../kernel/logger';
 import { MigrationChangedError, MigrationFailedError } from './errors';
 
@@ -66,6 +67,8 @@ export async function migrate(deps: { warehouse: Client; log: Log; dir?: string 
     verifyApplied(migrations, applied);
     const pending = migrations.filter((m) => !applied.has(m.name));
     for (const migration of pending) await applyOne(warehouse, migration, log);
+    // New fact columns reach the <fact>_current views without view SQL in a migration.
+    await addMissingCurrentViewColumns({ warehouse, log });
     return { applied: pending.map((m) => m.name), alreadyApplied: [...applied.keys()] };
   } finally {
     await warehouse.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);

@@ -6,7 +6,8 @@
  * the Glue catalog stores it as an Athena view (`definitions.ts`), the local lake creates it
  * in DuckDB (`app/analytics/local-athena.ts`), and a warehouse migration creates it in
  * PostgreSQL (`warehouse-sql/006_current_views.sql`, checked against this file by
- * `test/unit/analytics/current-views.test.ts`).
+ * `test/unit/analytics/current-views.test.ts`); after the migrations, the migrate step adds
+ * the columns the schema module gained since (`warehouse-current-views.ts`).
  */
 import { type ColumnDef, factTables, ident, type LogicalType, type WarehouseTableDef } from '../schema';
 
@@ -101,16 +102,30 @@ export const columnType = (column: CurrentViewColumn): LogicalType | 'measure' =
 
 const RANK = ident('version_rank');
 
+/** The SELECT-list entry of a view column: a fact column as it is, a measure computed. */
+function selectEntry(column: CurrentViewColumn): string {
+  return column.kind === 'fact'
+    ? ident(column.name)
+    : `CAST(${ident(column.measure.factors[0])} * ${ident(column.measure.factors[1])} AS ${MEASURE_TYPE.sql}) AS ${ident(column.name)}`;
+}
+
 /**
  * The view's query, the same text on Athena, DuckDB and PostgreSQL (standard SQL, quoted
  * identifiers from the schema module, no engine-specific syntax).
+ *
+ * @param names the SELECT list, by column name, when it is not the view's own order (a
+ *   warehouse view keeps the order it was created with, {@link withMissingColumns}); a name
+ *   the view does not derive is selected from the fact as it is.
  */
-export function currentViewQuery(view: CurrentViewDef): string {
-  const select = view.columns.map((c) =>
-    c.kind === 'fact'
-      ? ident(c.name)
-      : `CAST(${ident(c.measure.factors[0])} * ${ident(c.measure.factors[1])} AS ${MEASURE_TYPE.sql}) AS ${ident(c.name)}`,
-  );
+export function currentViewQuery(
+  view: CurrentViewDef,
+  names: readonly string[] = view.columns.map((c) => c.name),
+): string {
+  const byName = new Map(view.columns.map((c) => [c.name, c]));
+  const select = names.map((name) => {
+    const column = byName.get(name);
+    return column ? selectEntry(column) : ident(name);
+  });
   return `SELECT
   ${select.join(',\n  ')}
 FROM (
@@ -122,6 +137,22 @@ FROM (
 WHERE ${RANK} = 1 AND NOT ${ident('is_deleted')}`;
 }
 
-/** `CREATE OR REPLACE VIEW` of the view (DuckDB and PostgreSQL). */
-export const createCurrentViewSql = (view: CurrentViewDef): string =>
-  `CREATE OR REPLACE VIEW ${ident(view.name)} AS\n${currentViewQuery(view)}`;
+/** `CREATE OR REPLACE VIEW` of the view (DuckDB and PostgreSQL), optionally in the order `names`. */
+export const createCurrentViewSql = (view: CurrentViewDef, names?: readonly string[]): string =>
+  `CREATE OR REPLACE VIEW ${ident(view.name)} AS\n${currentViewQuery(view, names)}`;
+
+/**
+ * The columns a view that already has `existing` (in its order) must end up with: `existing`
+ * as they are, then every column of `view` it lacks, in the view's order. PostgreSQL's
+ * `CREATE OR REPLACE VIEW` keeps existing columns in place and can only add columns at the
+ * end, so a column the schema module adds before a measure still lands after it in the
+ * warehouse; the lake and Glue views, created afresh, follow the schema order.
+ */
+export function withMissingColumns(
+  view: CurrentViewDef,
+  existing: readonly string[],
+): { readonly names: readonly string[]; readonly added: readonly CurrentViewColumn[] } {
+  const have = new Set(existing);
+  const added = view.columns.filter((c) => !have.has(c.name));
+  return { names: [...existing, ...added.map((c) => c.name)], added };
+}

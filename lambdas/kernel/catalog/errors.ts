@@ -5,3 +5,9 @@ export class CatalogError extends TotesError {}
 
 /** Another writer updated the catalog table between our read and our update. */
 export class CatalogConflictError extends CatalogError {}
+
+/**
+ * The warehouse's `<fact>_current` view could not be given the columns the schema module
+ * derives: its fact table lacks one, or PostgreSQL refused the new definition.
+ */
+export class CurrentViewUpdateError extends TotesError {}
