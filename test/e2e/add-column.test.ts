@@ -164,6 +164,24 @@ describe('adding a column end to end', () => {
          FROM fact_sales_order ORDER BY sales_order_id, observed_at DESC, is_deleted DESC`,
     );
     expect(byOrder(loaded.filter((r) => r.is_deleted === false))).toEqual(current);
+    // Its current view, which the migration did not touch: migrate appended the column after
+    // the existing ones (the measure stays where it was) and described it from the schema module.
+    const view = await sql(
+      warehouse.url,
+      `SELECT sales_order_id, ${COLUMN}::text FROM fact_sales_order_current`,
+    );
+    expect(byOrder(view)).toEqual(current);
+    const columns = await sql(
+      warehouse.url,
+      `SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
+         FROM pg_attribute a
+        WHERE a.attrelid = 'fact_sales_order_current'::regclass AND a.attnum > 0
+        ORDER BY a.attnum`,
+    );
+    expect(columns.slice(-2)).toEqual([
+      { attname: 'sale_value', description: expect.any(String) },
+      { attname: COLUMN, description: 'Discount agreed on the order, in percent' },
+    ]);
 
     const verify = await totes('verify', '--json');
     expect(verify.out).toContain('fact_sales_order');
