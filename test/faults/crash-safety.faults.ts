@@ -92,7 +92,11 @@ const POINTS: readonly CrashPoint[] = [
     'pg',
     inPg(first(/^source COPY \(SELECT t\."sales_order_id"/)),
   ),
-  initial('ingest: extracting payment, the last table', 'pg', inPg(first(/^source COPY \(SELECT t\."payment_id"/))),
+  initial(
+    'ingest: extracting payment, the last table',
+    'pg',
+    inPg(first(/^source COPY \(SELECT t\."payment_id"/)),
+  ),
   initial('ingest: before the first raw object', 'lake-write', inLake(first(/^put raw\//))),
   initial(
     'ingest: half-way through writing the sales_order raw object',
@@ -160,7 +164,11 @@ const POINTS: readonly CrashPoint[] = [
     inLake(last(/^putIf state\/lease\.json/)),
   ),
   // an incremental run
-  incremental('incremental ingest: extracting', 'pg', inPg(first(/^source COPY \(SELECT t\."sales_order_id"/))),
+  incremental(
+    'incremental ingest: extracting',
+    'pg',
+    inPg(first(/^source COPY \(SELECT t\."sales_order_id"/)),
+  ),
   incremental(
     'incremental ingest: manifest written, state not saved',
     'lake-write',

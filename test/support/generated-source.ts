@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
+import { type GeneratedTable, SyntheticSource, syntheticPlan } from '../../app/totesys/generator';
 import { createSourceSchema } from '../../app/totesys/seed';
 import { type SimulationResult, simulateChanges } from '../../app/totesys/simulate';
 import { seedSynthetic } from '../../app/totesys/synthetic';
-import { type GeneratedTable, SyntheticSource, syntheticPlan } from '../../app/totesys/generator';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { ident, sourceTable, sourceTables } from '../../lambdas/kernel/schema';
 import { createTestDatabase } from './pg';

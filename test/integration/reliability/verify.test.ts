@@ -1,5 +1,5 @@
-import { seedSynthetic } from '../../../app/totesys/synthetic';
 import { syntheticPlan } from '../../../app/totesys/generator';
+import { seedSynthetic } from '../../../app/totesys/synthetic';
 import { describeVerify } from '../../support/verify-suite';
 
 /** A generated totesys of this many sales orders (app/totesys/generator/plan.ts). */
