@@ -485,12 +485,13 @@ function curveChecks(points: readonly CurvePoint[], mainScale: number): TargetCh
   const main = points.find((p) => p.scale === mainScale);
   if (!largest || !main || largest.scale === main.scale) return [];
   const at = `at ${largest.scale.toLocaleString('en-GB')}`;
+  // Linear or better: only a drop in rows/s counts against the target.
   const drop = 1 - largest.initial.rowsPerSecond / main.initial.rowsPerSecond;
   const peak = Math.max(largest.initial.peakRssMiB, largest.incremental.peakRssMiB);
   return [
     {
       target: `initial rows/s ${at} within ${TARGETS.linearity * 100}% of ${mainScale.toLocaleString('en-GB')}`,
-      measured: `${Math.round(largest.initial.rowsPerSecond).toLocaleString('en-GB')} vs ${Math.round(main.initial.rowsPerSecond).toLocaleString('en-GB')} (${(drop * 100).toFixed(0)}% lower)`,
+      measured: `${Math.round(largest.initial.rowsPerSecond).toLocaleString('en-GB')} vs ${Math.round(main.initial.rowsPerSecond).toLocaleString('en-GB')} (${Math.abs(drop * 100).toFixed(0)}% ${drop >= 0 ? 'lower' : 'higher'})`,
       met: drop <= TARGETS.linearity,
     },
     {
