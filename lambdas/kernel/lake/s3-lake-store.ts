@@ -159,20 +159,7 @@ export class S3LakeStore implements LakeStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const root = this.prefix ? `${this.prefix}/` : '';
-    const pages = paginateListObjectsV2(
-      { client: this.client },
-      { Bucket: this.bucket, Prefix: root + prefix },
-    );
-    try {
-      for await (const page of pages) {
-        for (const object of page.Contents ?? []) {
-          if (object.Key !== undefined) yield object.Key.slice(root.length);
-        }
-      }
-    } catch (error) {
-      throw this.wrap('ListObjectsV2', prefix, error);
-    }
+    for await (const object of this.listSizes(prefix)) yield object.key;
   }
 
   /** The same listing as {@link list}: S3 returns each object's size with its key. */
