@@ -195,11 +195,11 @@ export async function writeMemory(session: BatchSession, tableName: string): Pro
   const key = currentStateKey(tableName, session.batchId);
   const file = `memory-${tableName}.parquet`;
   if (!session.has('cur', tableName) && files.length < MAX_MEMORY_FILES) {
-    await copyToLake(session, `SELECT * FROM ${rel('delta', tableName)}`, file, key);
+    await copyToLake(session, `SELECT * FROM ${rel('delta', tableName)}`, file, key, false);
     return [...files, key];
   }
   await defineCurrent(session, table);
-  await copyToLake(session, `SELECT * FROM ${rel('cur', tableName)}`, file, key);
+  await copyToLake(session, `SELECT * FROM ${rel('cur', tableName)}`, file, key, false);
   return [key];
 }
 
@@ -287,13 +287,24 @@ export async function writeQuarantine(
   return { objects, counts };
 }
 
-/** `COPY (query) TO <out>/<name> (Parquet)`, then uploads it whole; returns the row count. */
-async function copyToLake(session: BatchSession, query: string, name: string, key: string): Promise<number> {
+/**
+ * `COPY (query) TO <out>/<name> (Parquet)`, then uploads it whole; returns the row count.
+ * `ordered: false` (memory files, read only by key) lets DuckDB's threads write row groups
+ * as they finish instead of buffering them to keep the query's order: the order-keeping
+ * buffers of a 7M-row memory file pushed the process past 1 GiB at 5M sales orders.
+ */
+async function copyToLake(
+  session: BatchSession,
+  query: string,
+  name: string,
+  key: string,
+  ordered = true,
+): Promise<number> {
   const file = join(session.out, name);
-  const stats = await session.query(
-    key,
-    `COPY (${query}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
-  );
+  if (!ordered) await session.step(key, ['SET preserve_insertion_order = false']);
+  const stats = await session
+    .query(key, `COPY (${query}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`)
+    .finally(() => (ordered ? undefined : session.step(key, ['RESET preserve_insertion_order'])));
   const count = stats.columns.indexOf('count');
   const rows = stats.rows.reduce((n, row) => n + Number(row[count] ?? 0), 0);
   await session.deps.lake.upload(file, key);

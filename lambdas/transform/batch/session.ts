@@ -22,7 +22,7 @@ export interface TransformDeps {
   readonly maxIngestRuns?: number;
   /**
    * DuckDB memory limit (buffer-managed memory only: Node and DuckDB's other allocations
-   * come on top, so the process peaks around this plus 300–400 MB). @default '600MB'
+   * come on top, so the process peaks around this plus 300–400 MB). @default '450MB'
    */
   readonly memoryLimit?: string;
   /** DuckDB threads. @default 2 */
