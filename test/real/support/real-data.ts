@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from 'pg';
 import { seedFromSnapshot } from '../../../app/totesys/seed';
-import { sourceTable } from '../../../lambdas/kernel/schema';
+import { sourceTable, sourceTables } from '../../../lambdas/kernel/schema';
 import { inserts, type RawChange, type SourceRow, toRawContract } from '../../support/raw-fixtures';
 
 /**
@@ -71,20 +71,7 @@ export function realRow(table: string, id: number): SourceRow {
 
 /** The whole real snapshot as one run's inserts, every table. */
 export function realSnapshotChanges(): Record<string, RawChange[]> {
-  const tables = [
-    'address',
-    'counterparty',
-    'currency',
-    'department',
-    'design',
-    'payment_type',
-    'staff',
-    'sales_order',
-    'purchase_order',
-    'transaction',
-    'payment',
-  ];
-  return Object.fromEntries(tables.map((t) => [t, inserts(realRows(t))]));
+  return Object.fromEntries(sourceTables.map(({ name }) => [name, inserts(realRows(name))]));
 }
 
 /** Seeds an empty source schema with the real Nov 2024 snapshot. */
