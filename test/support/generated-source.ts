@@ -7,8 +7,18 @@ import { type SimulationResult, simulateChanges } from '../../app/totesys/simula
 import { seedSynthetic } from '../../app/totesys/synthetic';
 import { connectPg } from '../../lambdas/kernel/db/connect';
 import { ident, sourceTable, sourceTables } from '../../lambdas/kernel/schema';
+import { factSourceTables } from '../../lambdas/kernel/schema/lineage';
 import { createTestDatabase } from './pg';
 import { inserts, type RawChange, type SourceRow, toRawContract } from './raw-fixtures';
+
+/**
+ * The reference tables: sources of no fact that reference no fact source (addresses, staff,
+ * designs…), whose rows a fact needs before it can be published.
+ */
+export const referenceSources: readonly string[] = sourceTables
+  .filter((t) => !factSourceTables.includes(t.name))
+  .filter((t) => !t.columns.some((c) => c.references && factSourceTables.includes(c.references.table)))
+  .map((t) => t.name);
 
 /*
  * Test data from the project's own generator (app/totesys/generator/) and change

@@ -9,24 +9,14 @@ import {
 import { readTransformState } from '../../../lambdas/kernel/lake/documents/transform-state';
 import type { LakeStore, PutCondition } from '../../../lambdas/kernel/lake/lake-store';
 import { dimensionChangesKey, quarantineKey, TRANSFORM_STATE_KEY } from '../../../lambdas/kernel/lake/layout';
-import { generatedRow, generatedRows } from '../../support/generated-source';
+import { generatedRow, generatedRows, referenceSources } from '../../support/generated-source';
 import { inserts, type RawChange, RawFixture } from '../../support/raw-fixtures';
 import { closeReader, dimensionRows, factFiles, query, runTransform } from './helpers';
-
-const DIMENSION_SOURCES = [
-  'address',
-  'counterparty',
-  'currency',
-  'department',
-  'design',
-  'payment_type',
-  'staff',
-];
 
 /** Every dimension source table in full, plus sales orders 2, 3 and 4 (generated rows). */
 function baseRun(): Record<string, RawChange[]> {
   return {
-    ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(generatedRows(t))])),
+    ...Object.fromEntries(referenceSources.map((t) => [t, inserts(generatedRows(t))])),
     sales_order: inserts([2, 3, 4].map((id) => generatedRow('sales_order', id))),
   };
 }

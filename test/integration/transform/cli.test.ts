@@ -1,17 +1,7 @@
 import { Command } from 'commander';
 import { register as registerTransform } from '../../../bin/commands/transform';
-import { generatedRow, generatedRows } from '../../support/generated-source';
+import { generatedRow, generatedRows, referenceSources } from '../../support/generated-source';
 import { inserts, RawFixture } from '../../support/raw-fixtures';
-
-const DIMENSION_SOURCES = [
-  'address',
-  'counterparty',
-  'currency',
-  'department',
-  'design',
-  'payment_type',
-  'staff',
-];
 
 describe('totes transform', () => {
   const saved = { ...process.env };
@@ -45,7 +35,7 @@ describe('totes transform', () => {
   }
 
   it('transforms every waiting ingest run in batches and prints rows per table', async () => {
-    await fx.commitRun(Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(generatedRows(t))])));
+    await fx.commitRun(Object.fromEntries(referenceSources.map((t) => [t, inserts(generatedRows(t))])));
     await fx.commitRun({ sales_order: inserts([generatedRow('sales_order', 2)]) });
     await fx.commitRun({
       sales_order: [

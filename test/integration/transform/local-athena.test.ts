@@ -8,19 +8,10 @@ import { register as registerQuery } from '../../../bin/commands/query';
 import type { LakeStore } from '../../../lambdas/kernel/lake/lake-store';
 import { LocalLakeStore } from '../../../lambdas/kernel/lake/local-lake-store';
 import { duckdbType, warehouseTables } from '../../../lambdas/kernel/schema';
-import { generatedRow, generatedRows } from '../../support/generated-source';
+import { generatedRow, generatedRows, referenceSources } from '../../support/generated-source';
 import { inserts, RawFixture } from '../../support/raw-fixtures';
 import { runTransform } from './helpers';
 
-const DIMENSION_SOURCES = [
-  'address',
-  'counterparty',
-  'currency',
-  'department',
-  'design',
-  'payment_type',
-  'staff',
-];
 const at = (minute: number) => new Date(Date.UTC(2024, 10, 16, 9, minute, 0, 0));
 const order = (id: number) => generatedRow('sales_order', id);
 const units = (id: number) => Number(order(id).units_sold);
@@ -40,7 +31,7 @@ describe('local Athena over the lake', () => {
     fx = await RawFixture.create();
     await fx.commitRun(
       {
-        ...Object.fromEntries(DIMENSION_SOURCES.map((t) => [t, inserts(generatedRows(t))])),
+        ...Object.fromEntries(referenceSources.map((t) => [t, inserts(generatedRows(t))])),
         sales_order: inserts([2, 3, 4].map(order)),
       },
       at(0),
