@@ -38,6 +38,16 @@ export function describeVerify(
     let warehouse: Client;
     let dir: string;
     let lake: LocalLakeStore;
+    /** One pipeline run over this suite's source, warehouse and lake. */
+    const run = () =>
+      runPipeline({
+        source,
+        warehouse,
+        lake,
+        catalog: new LocalCatalog(lake),
+        log: silentLog,
+        workDir: join(dir, 'work'),
+      });
 
     beforeAll(async () => {
       sourceDb = await createTestDatabase('verify_src');
@@ -48,14 +58,7 @@ export function describeVerify(
       await seed(source);
       dir = await mkdtemp(join(tmpdir(), 'totes-verify-'));
       lake = new LocalLakeStore(join(dir, 'lake'));
-      await runPipeline({
-        source,
-        warehouse,
-        lake,
-        catalog: new LocalCatalog(lake),
-        log: silentLog,
-        workDir: join(dir, 'work'),
-      });
+      await run();
     });
 
     afterAll(async () => {
@@ -166,14 +169,7 @@ export function describeVerify(
             'UPDATE sales_order SET units_sold = $1, last_updated = now() WHERE sales_order_id = 2',
             [units],
           );
-          await runPipeline({
-            source,
-            warehouse,
-            lake,
-            catalog: new LocalCatalog(lake),
-            log: silentLog,
-            workDir: join(dir, 'work'),
-          });
+          await run();
         }
         const result = await compactFacts({
           lake,
